@@ -1,0 +1,44 @@
+"""gravity: gravity-model econometrics of international trade.
+
+Estimators with high-dimensional fixed effects (:func:`ppml`, :func:`ols`),
+fixest-style formulas and variance options, and tools to build and analyse
+bilateral trade panels.
+"""
+
+from .errors import (
+    CollinearityWarning,
+    ConvergenceError,
+    ConvergenceWarning,
+    EstimationError,
+    FormulaError,
+    GravityError,
+    InputError,
+    MissingColumnError,
+    MissingValueError,
+    NegativeValueError,
+    SeparationWarning,
+)
+from .estimation import ols, ppml
+from .inference import delta_method, ssc
+from .results import RegressionResults
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ppml",
+    "ols",
+    "ssc",
+    "delta_method",
+    "RegressionResults",
+    "GravityError",
+    "InputError",
+    "MissingColumnError",
+    "MissingValueError",
+    "NegativeValueError",
+    "FormulaError",
+    "EstimationError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "SeparationWarning",
+    "CollinearityWarning",
+]

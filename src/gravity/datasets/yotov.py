@@ -1,0 +1,90 @@
+"""The data of Yotov, Piermartini, Monteiro and Larch (2016), chapter 1.
+
+*An Advanced Guide to Trade Policy Analysis: The Structural Gravity Model*, WTO and
+UNCTAD. Aggregate manufacturing trade of 69 countries, 1986-2006, with
+intra-national flows, zeros, RTAs, and CEPII distance, contiguity, language and
+colony (table ``agtpa_applications`` of the R package ``tradepolicy``).
+
+:func:`load_yotov2016` reads a local copy (``path=``, the ``GRAVITY_YOTOV2016``
+environment variable, or ``../shared/data/yotov2016/`` beside the working
+directory) and otherwise downloads the file with :mod:`pooch`, checking its
+SHA-256.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..variables import add_output_expenditure, add_remoteness
+
+FILENAME = "agtpa_applications.csv.gz"
+SHA256 = "302fd7585683bf3e6045cb2b845347683103779593004dc9d3e3e26c9cf759bf"
+URL = (
+    "https://raw.githubusercontent.com/pachadotdev/tradepolicy/master/data-raw/"
+    + FILENAME
+)
+YEARS = (1986, 1990, 1994, 1998, 2002, 2006)
+
+
+def _candidates() -> list[Path]:
+    out = []
+    env = os.environ.get("GRAVITY_YOTOV2016")
+    if env:
+        out.append(Path(env))
+    for base in (Path.cwd(), *Path.cwd().parents[:3]):
+        out.append(base / "shared" / "data" / "yotov2016" / FILENAME)
+    return out
+
+
+def find_yotov2016() -> Path | None:
+    """Path of a local copy of the data, or None."""
+    for p in _candidates():
+        if p.is_file():
+            return p
+    return None
+
+
+def load_yotov2016(path: str | Path | None = None, download: bool = True) -> pd.DataFrame:
+    """Read the Yotov et al. (2016) panel (99,981 rows, 1986-2006)."""
+    if path is None:
+        path = find_yotov2016()
+    if path is None:
+        if not download:
+            raise FileNotFoundError(
+                f"{FILENAME} not found; pass path= or set GRAVITY_YOTOV2016")
+        import pooch
+
+        path = pooch.retrieve(URL, known_hash=f"sha256:{SHA256}", progressbar=True)
+    df = pd.read_csv(path)
+    df["exporter"] = df["exporter"].astype(str)
+    df["importer"] = df["importer"].astype(str)
+    return df
+
+
+def yotov2016_application_data(df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The sample of applications 1 and 2: the six years 1986, 1990, ..., 2006 with
+
+    ``ln_trade``, ``ln_DIST``, ``ln_Y``/``ln_E`` and remoteness (computed on the
+    six-year sample with intra-national rows, before any filter), fixed-effect
+    keys ``exp_year``/``imp_year``, ``intl`` (exporter != importer),
+    ``ln_DIST_<year>`` (international rows of that year) and ``ln_DIST_INTRA``.
+    """
+    df = load_yotov2016() if df is None else df
+    d = df[df["year"].isin(YEARS)].reset_index(drop=True)
+    d = add_output_expenditure(d)
+    d = add_remoteness(d)
+    d["ln_DIST"] = np.log(d["dist"])
+    with np.errstate(divide="ignore"):
+        d["ln_trade"] = np.where(d["trade"] > 0, np.log(d["trade"].where(d["trade"] > 0, 1.0)),
+                                 np.nan)
+    d["exp_year"] = d["exporter"] + "_" + d["year"].astype(str)
+    d["imp_year"] = d["importer"] + "_" + d["year"].astype(str)
+    d["intl"] = (d["exporter"] != d["importer"]).astype(int)
+    for y in YEARS:
+        d[f"ln_DIST_{y}"] = np.where((d["year"] == y) & (d["intl"] == 1), d["ln_DIST"], 0.0)
+    d["ln_DIST_INTRA"] = np.where(d["intl"] == 0, d["ln_DIST"], 0.0)
+    return d

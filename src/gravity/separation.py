@@ -1,0 +1,3 @@
+"""placeholder"""
+def drop_separated(md, methods, drop_singletons=True):
+    return None
