@@ -124,13 +124,24 @@ def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonco
     pw = np.ones(n) if md.weights is None else md.weights
     off = np.zeros(n) if md.offset is None else md.offset
     fe = md.fixed_effects
-    mean_y = float(pw @ y / pw.sum())
+    pwy = pw * y
+    sum_pwy = float(pwy.sum())
+    c_ylogy = float(pw @ xlogy(y, y))
+
+    def deviance(eta: np.ndarray, mu: np.ndarray) -> float:
+        # 2 sum w [y log y - y eta - y + mu], with eta = log(mu)
+        return 2.0 * (c_ylogy - float(pwy @ eta) - sum_pwy + float(pw @ mu))
+
+    mean_y = sum_pwy / float(pw.sum())
     mu = 0.5 * (y + mean_y)
     eta = np.log(mu)
-    dev = poisson_deviance(y, mu, pw)
+    dev = deviance(eta, mu)
     beta = np.zeros(X.shape[1])
-    fe_z = np.zeros(n)  # fixed-effect part of the last working response (warm start)
-    Xt = X.copy()
+    # working array (1 + K, N): row 0 the working response, rows 1.. the regressors,
+    # both kept demeaned between iterations (warm start)
+    work = np.empty((1 + X.shape[1], n))
+    work[1:] = X.T
+    fe_z = np.zeros(n)  # fixed-effect part of the last working response
     inner_tol = max(fixef_tol, 1e-4) if fe is not None else fixef_tol
     dropped_names: list[str] = []
     converged = False
@@ -141,33 +152,31 @@ def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonco
         w = pw * mu
         z = eta - off + (y - mu) / mu
         if fe is not None:
-            work = np.column_stack([z - fe_z, Xt])
-            out, info = fe.demean(work, w, tol=inner_tol, maxiter=fixef_maxiter)
+            np.subtract(z, fe_z, out=work[0])
+            info = fe.demean_inplace(work, w, tol=inner_tol, maxiter=fixef_maxiter)
             demean_ok = bool(info.converged.all())
-            zt, Xt_new = out[:, 0], out[:, 1:]
         else:
-            zt, Xt_new = z, X
+            work[0] = z
         if it == 1:
-            drop = detect_collinearity(md, Xt_new, X, w)
+            drop = detect_collinearity(md, work[1:].T, X, w)
             if drop:
                 dropped_names = [md.names[j] for j in drop]
                 keep = [j for j in range(X.shape[1]) if j not in drop]
-                Xt_new = Xt_new[:, keep]
+                work = np.ascontiguousarray(work[[0] + [1 + j for j in keep]])
                 md.drop_columns(drop)
                 X = md.X
                 beta = beta[keep]
-        Xt = np.ascontiguousarray(Xt_new)
+        zt, xt = work[0], work[1:]
         if fe is not None:
-            fe_z = z - zt
-        if Xt.shape[1] == 0:
+            np.subtract(z, zt, out=fe_z)
+        if xt.shape[0] == 0:
             raise EstimationError("no regressor left to estimate after removing collinear ones")
-        xw = Xt * w[:, None]
-        beta_new = np.linalg.solve(xw.T @ Xt, xw.T @ zt)
-        resid = zt - Xt @ beta_new
-        eta_new = z - resid + off
+        xw = xt * w
+        beta_new = np.linalg.solve(xw @ xt.T, xw @ zt)
+        eta_new = z - zt + beta_new @ xt + off
         np.minimum(eta_new, _ETA_MAX, out=eta_new)
         mu_new = np.exp(eta_new)
-        dev_new = poisson_deviance(y, mu_new, pw)
+        dev_new = deviance(eta_new, mu_new)
         halvings = 0
         while it > 1 and (not np.isfinite(dev_new) or dev_new > dev * (1 + 1e-10) + 1e-10) \
                 and halvings < 30:
@@ -175,7 +184,7 @@ def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonco
             eta_new = 0.5 * (eta_new + eta)
             beta_new = 0.5 * (beta_new + beta)
             mu_new = np.exp(eta_new)
-            dev_new = poisson_deviance(y, mu_new, pw)
+            dev_new = deviance(eta_new, mu_new)
         eps_dev = abs(dev_new - dev) / max(min(dev_new, dev), 0.1)
         eps_beta = float(np.max(np.abs(beta_new - beta) / (1.0 + np.abs(beta_new)))) \
             if beta.size else 0.0
@@ -197,16 +206,16 @@ def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonco
                       f"{fixef_maxiter} iterations", ConvergenceWarning, stacklevel=3)
     # variance at the solution: re-demean X with the final weights (warm start)
     w = pw * mu
+    xt = np.ascontiguousarray(work[1:])
     if fe is not None:
-        Xt, _ = fe.demean(Xt, w, tol=fixef_tol, maxiter=fixef_maxiter)
-        Xt = np.asarray(Xt)
-    xw = Xt * w[:, None]
-    bread = np.linalg.inv(xw.T @ Xt)
-    scores = Xt * (pw * (y - mu))[:, None]
+        fe.demean_inplace(xt, w, tol=fixef_tol, maxiter=fixef_maxiter)
+    xw = xt * w
+    bread = np.linalg.inv(xw @ xt.T)
+    scores = (xt * (pw * (y - mu))).T
     ll = poisson_loglik(y, mu, pw)
     mu0 = np.full(n, mean_y)
     stats = {
-        "deviance": dev,
+        "deviance": poisson_deviance(y, mu, pw),
         "null_deviance": poisson_deviance(y, mu0, pw),
         "loglik": ll,
         "null_loglik": poisson_loglik(y, mu0, pw),

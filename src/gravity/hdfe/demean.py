@@ -160,42 +160,47 @@ class FixedEffects:
              for q in range(self.n_fe)]
         )
 
-    def demean(
+    def inverse_group_weights(self, w: np.ndarray) -> np.ndarray:
+        wsum = self.group_weights(w)
+        with np.errstate(divide="ignore"):
+            return np.where(wsum > 0, 1.0 / wsum, 0.0)
+
+    def demean_inplace(
         self,
-        Y: np.ndarray,
+        work: np.ndarray,
         weights: np.ndarray | None = None,
         tol: float = 1e-8,
         maxiter: int = 10_000,
-        inplace: bool = False,
-    ) -> tuple[np.ndarray, DemeanInfo]:
-        """Return ``M Y`` (columns of ``Y`` demeaned) and iteration info.
-
-        ``Y`` may be 1-D or 2-D (N x K). Computation happens on a (K, N) copy
-        unless ``inplace`` and ``Y`` is already a C-contiguous (K, N) array.
-        """
+    ) -> DemeanInfo:
+        """Replace each row of the C-contiguous (K, N) float64 array ``work`` by ``M`` of it."""
+        if work.ndim != 2 or work.shape[1] != self.n or not work.flags.c_contiguous \
+                or work.dtype != np.float64:
+            raise ValueError("work must be a C-contiguous float64 array of shape (K, N)")
         w = np.ones(self.n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-        wsum = self.group_weights(w)
-        with np.errstate(divide="ignore"):
-            inv = np.where(wsum > 0, 1.0 / wsum, 0.0)
-        one_d = Y.ndim == 1
-        if inplace and not one_d:
-            work = Y
-        else:
-            work = np.ascontiguousarray(np.atleast_2d(Y).T if not one_d else Y[None, :],
-                                        dtype=np.float64).copy()
-            if not one_d:
-                work = np.ascontiguousarray(np.asarray(Y, dtype=np.float64).T)
-                if work is Y or np.shares_memory(work, Y):
-                    work = work.copy()
+        inv = self.inverse_group_weights(w)
         k = work.shape[0]
         iters = np.zeros(k, dtype=np.int64)
         conv = np.zeros(k, dtype=np.bool_)
         if k:
             _demean_columns(work, w, self.codes, inv, self.offsets, self.sizes,
                             float(tol), int(maxiter), iters, conv)
-        info = DemeanInfo(iters, conv)
-        if one_d:
+        return DemeanInfo(iters, conv)
+
+    def demean(
+        self,
+        Y: np.ndarray,
+        weights: np.ndarray | None = None,
+        tol: float = 1e-8,
+        maxiter: int = 10_000,
+    ) -> tuple[np.ndarray, DemeanInfo]:
+        """Return ``M Y`` (a 1-D vector or the columns of an (N, K) array) and iteration info."""
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.ndim == 1:
+            work = Y[None, :].copy()
+            info = self.demean_inplace(work, weights, tol, maxiter)
             return work[0], info
-        if inplace:
-            return work, info
+        work = np.ascontiguousarray(Y.T)
+        if np.shares_memory(work, Y):
+            work = work.copy()
+        info = self.demean_inplace(work, weights, tol, maxiter)
         return work.T, info

@@ -38,9 +38,12 @@ def factorize_term(data: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
 
 
 def recode(codes: np.ndarray) -> tuple[np.ndarray, int]:
-    """Re-map codes to a dense 0..G-1 range after rows were dropped."""
-    uniq, inv = np.unique(codes, return_inverse=True)
-    return inv.astype(np.int64), int(uniq.size)
+    """Re-map non-negative integer codes to a dense 0..G-1 range (order kept), O(N)."""
+    if codes.size == 0:
+        return codes.astype(np.int64), 0
+    present = np.bincount(codes) > 0
+    mapping = np.cumsum(present) - 1
+    return mapping[codes].astype(np.int64), int(present.sum())
 
 
 @dataclass
@@ -104,7 +107,6 @@ def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     """True when every group of ``inner`` lies within a single group of ``outer``."""
     if inner.size == 0:
         return True
-    order = np.lexsort((outer, inner))
-    i, o = inner[order], outer[order]
-    same_inner = i[1:] == i[:-1]
-    return not np.any(same_inner & (o[1:] != o[:-1]))
+    first = np.full(int(inner.max()) + 1, -1, dtype=np.int64)
+    first[inner] = outer
+    return bool(np.all(first[inner] == outer))
