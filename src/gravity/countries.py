@@ -112,10 +112,11 @@ LEGACY_ISO2: dict[str, str] = {"EL": "GRC", "UK": "GBR", "XK": "XKX"}
 HISTORICAL = frozenset({"BLX", "CSK", "SUN", "ANT", "ZA1", "YMD", "DDR"})
 
 _AGGREGATE_PATTERN = re.compile(
-    r"world|income|countries|area|region|union|total|nes\b|n\.e\.s|not specified|"
-    r"special categories|bunkers|free zones|aggregate|ida |ibrd|oecd|asia &|"
-    r"europe &|america &|africa eastern|africa western|sub-saharan|fragile|"
-    r"small states|dividend|euro |opec|g7|g20|emerging|advanced economies",
+    r"\bworld\b|\bincome\b|\bcountries\b|\bareas?\b|\bregions?\b|\bunion\b|\btotal\b|"
+    r"\bnes\b|n\.e\.s|not specified|special categories|bunkers|free zones|aggregate|"
+    r"\bida\b|\bibrd\b|\boecd\b|asia &|europe &|america &|africa eastern|africa western|"
+    r"sub-saharan|fragile|small states|dividend|\beuro\b|\bopec\b|\bg7\b|\bg20\b|"
+    r"emerging|advanced economies",
     re.IGNORECASE,
 )
 

@@ -142,12 +142,37 @@ def file_provenance(path: str | Path, *, source: str, version: str | None = None
     return rec
 
 
-def attach(df: pd.DataFrame, provenance: dict, coverage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Store provenance (and, for flows, reporter coverage) in ``df.attrs``."""
+def attach(
+    df: pd.DataFrame,
+    provenance: dict,
+    coverage: pd.DataFrame | None = None,
+    side: str = "both",
+) -> pd.DataFrame:
+    """Store provenance (and, for flows, the source's coverage) in ``df.attrs``.
+
+    ``coverage`` is a frame of covered ``(iso3, year)``; ``side`` says which
+    side of a flow it constrains: "exporter" (reporters' exports), "importer"
+    (mirror imports) or "both" (BACI: both countries must be in the data).
+    Stored as plain lists so that pandas can compare ``attrs``.
+    """
     df.attrs["gravity_provenance"] = provenance
     if coverage is not None:
-        df.attrs["gravity_coverage"] = coverage
+        df.attrs["gravity_coverage"] = {
+            "side": side,
+            "iso3": [str(x) for x in coverage["iso3"]],
+            "year": [int(y) for y in coverage["year"]],
+        }
     return df
+
+
+def coverage_of(df: pd.DataFrame) -> tuple[pd.DataFrame, str] | None:
+    """The ``(iso3, year)`` coverage frame and side stored by :func:`attach`, if any."""
+    cov = df.attrs.get("gravity_coverage")
+    if not cov:
+        return None
+    frame = pd.DataFrame({"iso3": pd.Series(cov["iso3"], dtype="string"),
+                          "year": pd.Series(cov["year"], dtype="int64")})
+    return frame, cov.get("side", "both")
 
 
 def numeric(s: pd.Series) -> pd.Series:

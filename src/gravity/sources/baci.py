@@ -27,7 +27,12 @@ import numpy as np
 import pandas as pd
 
 from gravity.countries import LEGACY_ISO3, MatchReport, harmonise
-from gravity.errors import DuplicateKeyError, MissingColumnError, NegativeValueError, UnknownCountryError
+from gravity.errors import (
+    DuplicateKeyError,
+    MissingColumnError,
+    NegativeValueError,
+    UnknownCountryError,
+)
 from gravity.sources._validate import (
     attach,
     check_plausible_total,
@@ -338,7 +343,7 @@ def read_baci(
         "dropped": dropped,
         "countries": report.to_dict(),
     }
-    return attach(out, prov, coverage.reset_index(drop=True))
+    return attach(out, prov, coverage.reset_index(drop=True), side="both")
 
 
 def _iso3_set() -> frozenset[str]:

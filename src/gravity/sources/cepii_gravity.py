@@ -19,7 +19,6 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from gravity.countries import LEGACY_ISO3
@@ -163,5 +162,6 @@ def flows_from_cepii(df: pd.DataFrame, column: str = "tradeflow_baci") -> pd.Dat
     out["trade"] = df[column].to_numpy(dtype=float)
     prov = dict(df.attrs.get("gravity_provenance", {}))
     prov["trade_column"] = column
-    cov = out.loc[np.isfinite(out["trade"]), ["exporter", "year"]].rename(columns={"exporter": "iso3"})
-    return attach(out, prov, cov.drop_duplicates(ignore_index=True))
+    # CEPII has no true zeros: a missing flow stays missing (no zero filling)
+    none = pd.DataFrame({"iso3": pd.Series([], dtype="string"), "year": pd.Series([], dtype="int64")})
+    return attach(out, prov, none, side="none")

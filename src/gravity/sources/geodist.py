@@ -13,7 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from gravity.countries import LEGACY_ISO3
-from gravity.sources._validate import attach, check_nonnegative, check_unique, file_provenance, require_columns
+from gravity.sources._validate import (
+    attach,
+    check_nonnegative,
+    check_unique,
+    file_provenance,
+    require_columns,
+)
 
 __all__ = ["read_geodist", "read_geodist_geo"]
 

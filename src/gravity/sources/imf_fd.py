@@ -16,7 +16,13 @@ import pandas as pd
 
 from gravity.countries import harmonise
 from gravity.errors import UnitsError
-from gravity.sources._validate import attach, check_unique, file_provenance, numeric, require_columns
+from gravity.sources._validate import (
+    attach,
+    check_unique,
+    file_provenance,
+    numeric,
+    require_columns,
+)
 
 __all__ = ["read_imf_fd", "FD_INDICES"]
 
