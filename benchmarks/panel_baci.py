@@ -80,7 +80,6 @@ def generate(folder: Path, rows: int, year: int = 2018) -> Path:
 def run_child(path: Path) -> dict:
     """Read + build in this process; print JSON with timings."""
     from gravity.panel.builder import build_panel
-
     from gravity.sources.baci import read_baci
 
     t0 = time.perf_counter()

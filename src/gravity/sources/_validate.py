@@ -147,12 +147,15 @@ def attach(
     provenance: dict,
     coverage: pd.DataFrame | None = None,
     side: str = "both",
+    partners: list[str] | None = None,
 ) -> pd.DataFrame:
     """Store provenance (and, for flows, the source's coverage) in ``df.attrs``.
 
     ``coverage`` is a frame of covered ``(iso3, year)``; ``side`` says which
     side of a flow it constrains: "exporter" (reporters' exports), "importer"
     (mirror imports) or "both" (BACI: both countries must be in the data).
+    ``partners`` restricts the coverage to flows whose other side is one of
+    them (a file of one country's exports covers only that exporter).
     Stored as plain lists so that pandas can compare ``attrs``.
     """
     df.attrs["gravity_provenance"] = provenance
@@ -161,18 +164,19 @@ def attach(
             "side": side,
             "iso3": [str(x) for x in coverage["iso3"]],
             "year": [int(y) for y in coverage["year"]],
+            "partners": None if partners is None else [str(x) for x in partners],
         }
     return df
 
 
-def coverage_of(df: pd.DataFrame) -> tuple[pd.DataFrame, str] | None:
-    """The ``(iso3, year)`` coverage frame and side stored by :func:`attach`, if any."""
+def coverage_of(df: pd.DataFrame) -> tuple[pd.DataFrame, str, list[str] | None] | None:
+    """The ``(iso3, year)`` coverage frame, side and partners stored by :func:`attach`."""
     cov = df.attrs.get("gravity_coverage")
     if not cov:
         return None
     frame = pd.DataFrame({"iso3": pd.Series(cov["iso3"], dtype="string"),
                           "year": pd.Series(cov["year"], dtype="int64")})
-    return frame, cov.get("side", "both")
+    return frame, cov.get("side", "both"), cov.get("partners")
 
 
 def numeric(s: pd.Series) -> pd.Series:

@@ -64,7 +64,8 @@ def read_china_mirror(path: str | Path) -> pd.DataFrame:
                                     "aggregate reporters": int((~iso.notna() & ~reimport).sum())},
                            countries=rep.to_dict())
     res = attach(out.sort_values(["year", "trade"], ascending=[True, False], ignore_index=True), prov,
-                 cov.reset_index(drop=True), side="importer")
+                 cov.reset_index(drop=True), side="importer",
+                 partners=["CHN"])
     return res
 
 
