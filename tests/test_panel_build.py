@@ -117,3 +117,13 @@ def test_input_errors_are_typed():
         build_panel(good, years=[1999, 2000], bri=None)
     with pytest.raises(UnknownCountryError):
         build_panel(good, countries=["FRA", "ZZZ"], bri=None)
+
+
+def test_download_registry_offline(monkeypatch, tmp_path):
+    from gravity.sources import _download
+
+    monkeypatch.setenv("GRAVITY_DATA_DIR", str(tmp_path))
+    assert _download.cache_dir() == tmp_path
+    assert _download.REGISTRY["cepii_gravity_V202211"].url.endswith("Gravity_csv_V202211.zip")
+    with pytest.raises(KeyError):
+        _download.fetch("no_such_source")
