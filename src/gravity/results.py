@@ -104,6 +104,21 @@ class RegressionResults:
         return 1.0 - self.rss / self.tss_within
 
     @property
+    def dropped_rows(self) -> dict[str, pd.Index]:
+        """Labels of the input rows dropped, by reason (``missing``, ``singleton``,
+        ``separated_fe``, ``separated_simplex``, ``separated_relu``, ...)."""
+        return dict(self._internals["dropped_rows"])
+
+    @property
+    def separated(self) -> pd.Index:
+        """Labels of the input rows dropped as separated (any method)."""
+        parts = [v for k, v in self._internals["dropped_rows"].items()
+                 if k.startswith("separated")]
+        if not parts:
+            return self._internals["data"].index[:0]
+        return parts[0].append(parts[1:]).sort_values()
+
+    @property
     def resid(self) -> pd.Series:
         """Response residuals ``y - fitted`` on the estimation sample."""
         i = self._internals

@@ -60,6 +60,7 @@ def finish(
         _internals={
             "data": data,
             "mask": md.mask.copy(),
+            "dropped_rows": {k: data.index[v] for k, v in md.dropped_rows.items()},
             "index": md.index,
             "y": md.y,
             "eta": eta,

@@ -43,6 +43,7 @@ class ModelData:
     mask: np.ndarray  # boolean mask over the input rows: used in estimation
     dropped: dict[str, int] = field(default_factory=dict)
     n_input: int = 0
+    dropped_rows: dict[str, np.ndarray] = field(default_factory=dict)  # input positions
 
     @property
     def nobs(self) -> int:
@@ -63,7 +64,10 @@ class ModelData:
             return
         self.dropped[reason] = self.dropped.get(reason, 0) + n_drop
         positions = np.flatnonzero(self.mask)
-        self.mask[positions[~keep]] = False
+        gone = positions[~keep]
+        self.dropped_rows[reason] = np.concatenate(
+            [self.dropped_rows.get(reason, np.empty(0, dtype=np.int64)), gone])
+        self.mask[gone] = False
         self.y = self.y[keep]
         self.X = self.X[keep]
         self.index = self.index[keep]
@@ -241,18 +245,7 @@ def prepare(
 
     sub = data.loc[md.mask] if not md.mask.all() else data
     md.fe_codes = [factorize_term(sub, term) for term in f.fixed_effects]
-    if md.fe_codes:
-        pr = prune_groups(md.fe_codes, md.y, drop_singletons=drop_singletons,
-                          drop_all_zero=poisson)
-        if pr.singletons or pr.all_zero:
-            keep = pr.keep.copy()
-            # count by rule: apply in one subset, then attribute
-            md.subset(keep, "fixed_effects_pruned")
-            md.dropped.pop("fixed_effects_pruned")
-            if pr.singletons:
-                md.dropped["singleton"] = pr.singletons
-            if pr.all_zero:
-                md.dropped["separated_fe"] = pr.all_zero
+    prune_fixed_effects(md, drop_singletons=drop_singletons, drop_all_zero=poisson)
     if md.nobs == 0:
         raise EstimationError("no observations left after dropping: " + str(md.dropped))
     if poisson and not np.any(md.y > 0):
@@ -260,6 +253,32 @@ def prepare(
             f"the outcome '{f.outcome}' is zero in every observation: nothing to estimate"
         )
     return md
+
+
+def prune_fixed_effects(md: ModelData, drop_singletons: bool, drop_all_zero: bool) -> int:
+    """Drop all-zero groups (Poisson; reason ``separated_fe``) and singleton groups
+    (reason ``singleton``), alternating until neither rule removes a row.
+
+    Both rules only ever remove rows, so the alternation reaches the same fixed
+    point as applying them jointly. Returns the number of rows dropped.
+    """
+    total = 0
+    while md.fe_codes:
+        changed = 0
+        if drop_all_zero:
+            pr = prune_groups(md.fe_codes, md.y, drop_singletons=False, drop_all_zero=True)
+            if pr.all_zero:
+                md.subset(pr.keep, "separated_fe")
+                changed += pr.all_zero
+        if drop_singletons:
+            pr = prune_groups(md.fe_codes, md.y, drop_singletons=True, drop_all_zero=False)
+            if pr.singletons:
+                md.subset(pr.keep, "singleton")
+                changed += pr.singletons
+        total += changed
+        if not changed or md.nobs == 0:
+            break
+    return total
 
 
 def detect_collinearity(

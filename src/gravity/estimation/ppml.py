@@ -169,11 +169,15 @@ def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonco
         zt, xt = work[0], work[1:]
         if fe is not None:
             np.subtract(z, zt, out=fe_z)
-        if xt.shape[0] == 0:
-            raise EstimationError("no regressor left to estimate after removing collinear ones")
-        xw = xt * w
-        beta_new = np.linalg.solve(xw @ xt.T, xw @ zt)
-        eta_new = z - zt + beta_new @ xt + off
+        if xt.shape[0]:
+            xw = xt * w
+            beta_new = np.linalg.solve(xw @ xt.T, xw @ zt)
+            eta_new = z - zt + beta_new @ xt + off
+        elif fe is not None:  # fixed effects only
+            beta_new = beta
+            eta_new = z - zt + off
+        else:
+            raise EstimationError("nothing to estimate: no regressors and no fixed effects")
         np.minimum(eta_new, _ETA_MAX, out=eta_new)
         mu_new = np.exp(eta_new)
         dev_new = deviance(eta_new, mu_new)
@@ -210,7 +214,7 @@ def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonco
     if fe is not None:
         fe.demean_inplace(xt, w, tol=fixef_tol, maxiter=fixef_maxiter)
     xw = xt * w
-    bread = np.linalg.inv(xw @ xt.T)
+    bread = np.linalg.inv(xw @ xt.T) if xt.shape[0] else np.zeros((0, 0))
     scores = (xt * (pw * (y - mu))).T
     ll = poisson_loglik(y, mu, pw)
     mu0 = np.full(n, mean_y)

@@ -108,7 +108,10 @@ def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
             y[i] -= alpha * u[i]
             r[i] -= alpha * v[i]
             ssr_new += w[i] * r[i] * r[i]
-        if improvement <= tol2 * potential or potential <= 1e-24 * ss0:
+        # stop at the tolerance, when the column is absorbed, or when the residual
+        # of the CG system is at rounding level (further steps would amplify noise)
+        if improvement <= tol2 * potential or potential <= 1e-24 * ss0 \
+                or ssr_new <= 1e-28 * ss0:
             return it, True
         beta = ssr_new / ssr
         ssr = ssr_new

@@ -224,21 +224,27 @@ def compute_vcov(
     """
     n = nobs
     df_k = count_df_k(n_regressors, fe_codes, clusters if spec.kind == "CRV1" else [], rule)
-    if n - df_k <= 0:
-        raise InputError(
-            f"no residual degrees of freedom: {n} observations for {df_k} parameters"
-        )
+    if n - df_k <= 0 and rule.adj:
+        import warnings
+
+        from ..errors import GravityWarning
+
+        warnings.warn(f"no residual degrees of freedom ({n} observations for {df_k} "
+                      "parameters): standard errors computed without the (N-1)/(N-K) "
+                      "adjustment", GravityWarning, stacklevel=4)
+        rule = SSC(adj=False, fixef_k=rule.fixef_k, cluster_adj=rule.cluster_adj,
+                   cluster_df=rule.cluster_df)
     if spec.kind == "iid":
         v = bread * (sigma2 if sigma2 is not None else 1.0)
         if rule.adj:
             v = v * (n - 1) / (n - df_k)
-        return VcovResult(v, df_k, (), float(n - df_k))
+        return VcovResult(v, df_k, (), float(max(n - df_k, 1)))
     if spec.kind == "hetero":
         meat = scores.T @ scores
         v = bread @ meat @ bread
         if rule.adj:
             v = v * n / (n - df_k)
-        return VcovResult(v, df_k, (), float(n - df_k))
+        return VcovResult(v, df_k, (), float(max(n - df_k, 1)))
     # CRV1, one- or multi-way
     adj = (n - 1) / (n - df_k) if rule.adj else 1.0
     n_groups = tuple(int(c.max()) + 1 for c in clusters)
