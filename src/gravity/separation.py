@@ -120,7 +120,7 @@ def relu_separation(
     zhat = u
     converged = False
     it = 0
-    for it in range(1, maxiter + 1):
+    for it in range(1, maxiter + 1):  # noqa: B007 (returned)
         ut = fe.demean(u, w, tol=fixef_tol)[0] if fe is not None else u
         if xt.shape[1]:
             xw = xt * w[:, None]
