@@ -20,13 +20,20 @@ from .errors import (
 )
 from .estimation import ols, ppml
 from .inference import delta_method, ssc
+from .panel import build_panel, read_panel, write_panel
 from .results import RegressionResults
+from .variables import add_output_expenditure, add_remoteness
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ppml",
     "ols",
+    "build_panel",
+    "read_panel",
+    "write_panel",
+    "add_output_expenditure",
+    "add_remoteness",
     "ssc",
     "delta_method",
     "RegressionResults",
