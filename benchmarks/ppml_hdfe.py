@@ -3,6 +3,8 @@
 
 Panels come from ``../shared/bench/make_panel.py`` (the ones behind ANCHORS.md):
 ``y ~ rta + x | exp_year + imp_year + pair``, clustered by pair, ~40% zeros.
+gravity runs its default separation checks (fe, simplex, relu, as ppmlhdfe) unless
+``--separation fe`` (pyfixest's default check) is given.
 Each engine runs in its own subprocess (so that peak RSS is its own), fits the
 model ``--reps`` times after one warm-up fit (numba / first-call costs are
 reported separately as ``first_s``), and reports the median wall time of the
@@ -45,7 +47,7 @@ def ensure_panel(c: int, t: int) -> Path:
     return path
 
 
-def worker(engine: str, path: str, reps: int) -> None:
+def worker(engine: str, path: str, reps: int, separation: str = "default") -> None:
     import warnings
 
     import pandas as pd
@@ -55,8 +57,10 @@ def worker(engine: str, path: str, reps: int) -> None:
     if engine == "gravity":
         import gravity as gv
 
+        sep = ("fe", "simplex", "relu") if separation == "default" else tuple(separation.split(","))
+
         def fit():
-            r = gv.ppml(FORMULA, df, vcov={"CRV1": "pair"})
+            r = gv.ppml(FORMULA, df, vcov={"CRV1": "pair"}, separation=sep)
             return r.params.to_numpy(), r.bse.to_numpy(), r.nobs
     else:
         import pyfixest as pf
@@ -79,10 +83,11 @@ def worker(engine: str, path: str, reps: int) -> None:
                       "se": se.tolist(), "nobs": int(nobs)}))
 
 
-def run(engine: str, path: Path, reps: int, threads: int) -> dict:
+def run(engine: str, path: Path, reps: int, threads: int, separation: str) -> dict:
     env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), RAYON_NUM_THREADS=str(threads),
                OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, __file__, "--worker", engine, str(path), str(reps)],
+    out = subprocess.run([sys.executable, __file__, "--worker", engine, str(path), str(reps),
+                          separation],
                          check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -94,10 +99,13 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--engines", nargs="+", default=["gravity", "pyfixest"])
-    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--separation", default="default",
+                    help="gravity's separation checks: 'default' (fe,simplex,relu, as ppmlhdfe) "
+                         "or a comma list such as 'fe' (pyfixest's default)")
+    ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker[0], args.worker[1], int(args.worker[2]))
+        worker(args.worker[0], args.worker[1], int(args.worker[2]), args.worker[3])
         return
     rows = []
     print(f"{'panel':<8}{'rows used':>11}{'engine':>10}{'median s':>10}{'first s':>9}"
@@ -105,7 +113,7 @@ def main() -> None:
     for size in args.sizes:
         c, t = SIZES[size]
         path = ensure_panel(c, t)
-        res = {e: run(e, path, args.reps, args.threads) for e in args.engines}
+        res = {e: run(e, path, args.reps, args.threads, args.separation) for e in args.engines}
         base = res[args.engines[-1]]
         for e, r in res.items():
             dcoef = max(abs(a - b) for a, b in zip(r["coef"], base["coef"], strict=True))

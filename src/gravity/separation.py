@@ -16,8 +16,9 @@ Three methods, as in ppmlhdfe:
   :func:`gravity.estimation.design.prune_fixed_effects`;
 * ``"simplex"``: the linear programme ``max sum_{y=0} z_i`` subject to
   ``z = A gamma``, ``z_i = 0`` for ``y > 0`` and ``0 <= z_i <= 1`` for ``y = 0``, solved by
-  HiGHS (scipy). ``A`` holds the regressors and, when the design is small
-  enough (``max_lp_cells``), the fixed-effect indicators; with large fixed
+  HiGHS (scipy) in the null space of the ``y > 0`` rows (no LP at all when that
+  is empty). ``A`` holds the regressors and, when there are few enough
+  (``max_dummy_columns``), the fixed-effect indicators; with large fixed
   effects only the regressors enter (a valid but partial check, as ppmlhdfe's);
   repeated until no new observation is found;
 * ``"relu"``: the iterative rectifier of Correia, Guimaraes and Zylkin (2019,
@@ -32,10 +33,21 @@ Three methods, as in ppmlhdfe:
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from .hdfe.demean import FixedEffects
+
+
+def _null_space(A: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
+    """Orthonormal basis (columns) of the null space of dense ``A`` (via its Gram matrix)."""
+    if A.shape[1] == 0:
+        return np.empty((0, 0))
+    norms = np.sqrt(np.einsum("ij,ij->j", A, A))
+    scale = np.where(norms > 0, norms, 1.0)
+    gram = (A / scale).T @ (A / scale)
+    vals, vecs = np.linalg.eigh(gram)
+    basis = vecs[:, vals <= rtol * max(vals.max(), 1.0)]
+    return basis / scale[:, None]
 
 
 def simplex_separation(
@@ -43,45 +55,55 @@ def simplex_separation(
     y: np.ndarray,
     fe_codes: list[np.ndarray] | None = None,
     tol: float = 1e-7,
-    max_lp_cells: int = 5_000_000,
+    max_dummy_columns: int = 2_000,
 ) -> np.ndarray:
-    """Boolean mask of separated observations found by linear programming."""
+    """Boolean mask of separated observations found by linear programming.
+
+    A separating direction ``z = A gamma`` must vanish on the ``y > 0`` rows, so
+    ``gamma`` lies in the null space ``N`` of ``A_pos``; when that space is empty
+    (the usual case: ``A_pos`` has full column rank) nothing is separated and no LP
+    is solved. Otherwise the LP is solved in the reduced coordinates ``delta``
+    (``gamma = N delta``): ``max sum_{y=0} z_i`` with ``0 <= z_i <= 1``, ``z = A_0 N delta``.
+    Fixed-effect indicators enter ``A`` when they have at most ``max_dummy_columns``
+    columns in total.
+    """
     n = y.size
     separated = np.zeros(n, dtype=bool)
     zero = y == 0
     if not zero.any():
         return separated
-    blocks = [sp.csr_matrix(X)] if X.shape[1] else []
+    cols = [X] if X.shape[1] else []
     n_fe_cols = sum(int(c.max()) + 1 for c in (fe_codes or []))
-    if fe_codes and n * n_fe_cols <= max_lp_cells:
+    if fe_codes and n_fe_cols <= max_dummy_columns:
         for c in fe_codes:
-            blocks.append(sp.csr_matrix((np.ones(n), (np.arange(n), c)),
-                                        shape=(n, int(c.max()) + 1)))
-    elif not fe_codes and X.shape[1] == 0:
+            dummies = np.zeros((n, int(c.max()) + 1))
+            dummies[np.arange(n), c] = 1.0
+            cols.append(dummies)
+    if not cols:
         return separated
-    if not blocks:
-        return separated
-    A = sp.hstack(blocks).tocsr()
+    A = np.hstack(cols)
     active = np.ones(n, dtype=bool)
     for _ in range(50):
         z_rows = np.flatnonzero(active & zero)
-        p_rows = np.flatnonzero(active & ~zero)
         if z_rows.size == 0:
             break
-        A0, Ap = A[z_rows], A[p_rows]
-        c = -np.asarray(A0.sum(axis=0)).ravel()
+        basis = _null_space(A[active & ~zero])
+        if basis.shape[1] == 0:
+            break
+        B0 = A[z_rows] @ basis
+        B0[np.abs(B0) < 1e-12 * max(1.0, float(np.abs(B0).max()))] = 0.0
+        if not np.any(B0):
+            break
         res = linprog(
-            c,
-            A_ub=sp.vstack([-A0, A0]).tocsr(),
+            -B0.sum(axis=0),
+            A_ub=np.vstack([-B0, B0]),
             b_ub=np.concatenate([np.zeros(z_rows.size), np.ones(z_rows.size)]),
-            A_eq=Ap if p_rows.size else None,
-            b_eq=np.zeros(p_rows.size) if p_rows.size else None,
             bounds=(None, None),
             method="highs",
         )
         if res.status != 0 or res.x is None:
             break
-        z = A0 @ res.x
+        z = B0 @ res.x
         new = z_rows[z > tol]
         if new.size == 0:
             break
@@ -96,7 +118,7 @@ def relu_separation(
     fe: FixedEffects | None,
     tol: float = 1e-5,
     maxiter: int = 1000,
-    fixef_tol: float = 1e-10,
+    fixef_tol: float = 1e-8,
 ) -> tuple[np.ndarray, int, bool]:
     """Boolean mask of separated observations by the iterative rectifier.
 
