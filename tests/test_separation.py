@@ -149,3 +149,14 @@ def test_yotov_with_pair_fixed_effects_converges_and_reports_separation():
 
 
 assert SHARED  # imported for the skip helper
+
+
+def test_demeaning_nonconvergence_is_reported():
+    from conftest import simulated_panel
+
+    d = simulated_panel(n_exp=15, n_imp=15, n_years=4, seed=3)
+    with pytest.warns(ConvergenceWarning, match="demeaning did not reach tol"):
+        gv.ppml("y ~ x + rta | exp_year + imp_year + pair", d, fixef_maxiter=1,
+                separation="fe")
+    with pytest.warns(ConvergenceWarning, match="demeaning did not converge"):
+        gv.ols("x ~ rta | exp_year + imp_year + pair", d, fixef_maxiter=1)

@@ -199,7 +199,15 @@ def drop_separated(md, methods: set[str], drop_singletons: bool = True) -> None:
                 md.subset(~sep, "separated_simplex")
                 changed = True
         if "relu" in methods and md.nobs:
-            sep, _, _ = relu_separation(md.X, md.y, md.fixed_effects)
+            sep, iterations, ok = relu_separation(md.X, md.y, md.fixed_effects)
+            if not ok:
+                import warnings
+
+                from .errors import ConvergenceWarning
+
+                warnings.warn(f"the ReLU separation check did not converge in {iterations} "
+                              "iterations: separated observations may remain undetected",
+                              ConvergenceWarning, stacklevel=4)
             if sep.any():
                 md.subset(~sep, "separated_relu")
                 changed = True
