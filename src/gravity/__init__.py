@@ -49,3 +49,4 @@ __all__ = [
     "SeparationWarning",
     "CollinearityWarning",
 ]
+from .reporting import etable  # noqa: E402,F401
