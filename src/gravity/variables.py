@@ -49,6 +49,26 @@ def add_output_expenditure(
     return out
 
 
+def remoteness_sum(
+    own: pd.Series,
+    partner: pd.Series,
+    year: pd.Series,
+    dist: pd.Series,
+    partner_size: pd.Series,
+) -> pd.Series:
+    """``sum_k dist_ik / (S_kt / S_t)`` for every row's (own, year), summed over its partners k.
+
+    ``S_t`` is the year's total of ``partner_size`` over distinct partners. The
+    result is aligned with the input rows (same index). Rows should be
+    restricted by the caller (e.g. to finite distance and positive size).
+    """
+    frame = pd.DataFrame({"own": own, "partner": partner, "year": year,
+                          "dist": dist.astype(float), "size": partner_size.astype(float)})
+    world = frame.drop_duplicates(["partner", "year"]).groupby("year")["size"].sum()
+    term = frame["dist"] * frame["year"].map(world) / frame["size"]
+    return term.groupby([frame["own"], frame["year"]], sort=False).transform("sum")
+
+
 def add_remoteness(
     df: pd.DataFrame,
     dist: str = "dist",
@@ -66,15 +86,8 @@ def add_remoteness(
     out = df if {"Y", "E"} <= set(df.columns) else add_output_expenditure(
         df, trade, exporter, importer, year, logs=False)
     out = out.copy()
-    e_t = out.groupby([importer, year], sort=False)["E"].first().groupby(level=1).sum()
-    y_t = out.groupby([exporter, year], sort=False)["Y"].first().groupby(level=1).sum()
-    share_e = out["E"] / out[year].map(e_t)
-    share_y = out["Y"] / out[year].map(y_t)
-    out["_rem_e"] = out[dist] / share_e
-    out["_rem_i"] = out[dist] / share_y
-    out["REM_EXP"] = out.groupby([exporter, year], sort=False)["_rem_e"].transform("sum")
-    out["REM_IMP"] = out.groupby([importer, year], sort=False)["_rem_i"].transform("sum")
-    out = out.drop(columns=["_rem_e", "_rem_i"])
+    out["REM_EXP"] = remoteness_sum(out[exporter], out[importer], out[year], out[dist], out["E"])
+    out["REM_IMP"] = remoteness_sum(out[importer], out[exporter], out[year], out[dist], out["Y"])
     if logs:
         out["ln_REM_EXP"] = np.log(out["REM_EXP"])
         out["ln_REM_IMP"] = np.log(out["REM_IMP"])

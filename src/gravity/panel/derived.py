@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from gravity.sources.bri import bri_in_force
+from gravity.variables import remoteness_sum
 
 __all__ = ["add_bri", "add_keys", "add_lags_leads", "add_logs", "add_remoteness"]
 
@@ -60,12 +61,11 @@ def add_remoteness(df: pd.DataFrame) -> pd.DataFrame:
         key = "exporter" if side == "o" else "importer"
         other = "importer" if side == "o" else "exporter"
         ok = off & np.isfinite(df["dist"].to_numpy(float)) & (df[other_gdp].to_numpy(float) > 0)
-        sub = df.loc[ok, [key, other, "year", "dist", other_gdp]]
-        world = sub.drop_duplicates([other, "year"]).groupby("year")[other_gdp].sum()
-        term = sub["dist"].to_numpy(float) * sub["year"].map(world).to_numpy(float) / sub[other_gdp].to_numpy(float)
-        rem = pd.Series(term, index=sub.index).groupby([sub[key], sub["year"]]).sum()
+        sub = df.loc[ok]
+        rem = remoteness_sum(sub[key], sub[other], sub["year"], sub["dist"], sub[other_gdp])
+        per_country = rem.groupby([sub[key], sub["year"]]).first()
         idx = pd.MultiIndex.from_arrays([df[key], df["year"]])
-        df["remoteness_" + side] = np.log(rem.reindex(idx).to_numpy(float))
+        df["remoteness_" + side] = np.log(per_country.reindex(idx).to_numpy(float))
     return df
 
 
