@@ -50,3 +50,4 @@ __all__ = [
     "CollinearityWarning",
 ]
 from .reporting import etable  # noqa: E402,F401
+from . import simulate  # noqa: E402,F401
