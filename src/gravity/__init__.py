@@ -49,5 +49,5 @@ __all__ = [
     "SeparationWarning",
     "CollinearityWarning",
 ]
-from .reporting import etable  # noqa: E402,F401
 from . import simulate  # noqa: E402,F401
+from .reporting import etable  # noqa: E402,F401
