@@ -60,7 +60,15 @@ def _cmd_panel(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gravity.demo import run_demo
 
-    return run_demo(out_dir=args.out, yotov_path=args.yotov)
+    countries = years = None
+    if args.small:
+        from gravity.simulate import load_capitals
+
+        countries = load_capitals().sort_values("gdp_2015_usd", ascending=False)["iso3"][:30].tolist()
+        years = range(2010, 2021)
+    return run_demo(out_dir=args.out, yotov_path=args.yotov, seed=args.seed,
+                    countries=countries, years=years, figures=not args.no_figures,
+                    yotov=not args.no_yotov)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="end-to-end run on embedded/simulated data")
     p.add_argument("--out", default="out", help="folder for the report (default: out)")
     p.add_argument("--yotov", default=None, help="path to agtpa_applications.csv.gz")
+    p.add_argument("--no-yotov", action="store_true", help="skip the Yotov et al. (2016) part")
+    p.add_argument("--seed", type=int, default=2024, help="seed of the simulated world")
+    p.add_argument("--small", action="store_true",
+                   help="a small world (30 largest economies, 2010-2020) for a quick run")
+    p.add_argument("--no-figures", action="store_true", help="do not draw the PNG figures")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("fit", help="fit PPML or OLS on a CSV/Parquet/Stata file")
