@@ -2,6 +2,17 @@
 high-dimensional fixed effects (LPM, logit, probit with bias correction), and one-call
 hypothesis tests for Belt and Road participation and financial development."""
 
+from .binary import (
+    BinaryResults,
+    average_partial_effects,
+    bias_correct,
+    feglm_binary,
+    logit,
+    lpm,
+    probit,
+)
 from .measures import bri_partners, diversification, emerging_markets, pair_dynamics
 
-__all__ = ["diversification", "pair_dynamics", "emerging_markets", "bri_partners"]
+__all__ = ["feglm_binary", "logit", "probit", "lpm", "bias_correct",
+           "average_partial_effects", "BinaryResults",
+           "diversification", "pair_dynamics", "emerging_markets", "bri_partners"]
