@@ -160,3 +160,10 @@ def test_demeaning_nonconvergence_is_reported():
                 separation="fe")
     with pytest.warns(ConvergenceWarning, match="demeaning did not converge"):
         gv.ols("x ~ rta | exp_year + imp_year + pair", d, fixef_maxiter=1)
+
+
+def test_fixed_effects_only_model_with_default_clustered_vcov():
+    d, formula, _, _ = _load("02")
+    fit = gv.ppml(formula, d)  # "y ~ 1 | id1 + id2", vcov clustered by id1
+    assert fit.converged and len(fit.params) == 0
+    assert fit.vcov_type == "CRV1: id1"

@@ -133,7 +133,7 @@ def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonco
         return 2.0 * (c_ylogy - float(pwy @ eta) - sum_pwy + float(pw @ mu))
 
     mean_y = sum_pwy / float(pw.sum())
-    mu = 0.5 * (y + mean_y)
+    mu = 0.5 * (y + mean_y)  # as ppmlhdfe and pyfixest
     eta = np.log(mu)
     dev = deviance(eta, mu)
     beta = np.zeros(X.shape[1])

@@ -234,6 +234,9 @@ def compute_vcov(
                       "adjustment", GravityWarning, stacklevel=4)
         rule = SSC(adj=False, fixef_k=rule.fixef_k, cluster_adj=rule.cluster_adj,
                    cluster_df=rule.cluster_df)
+    if bread.shape[0] == 0:  # fixed effects only: nothing to report
+        n_groups = tuple(int(c.max()) + 1 for c in clusters) if spec.kind == "CRV1" else ()
+        return VcovResult(bread, df_k, n_groups, float(max(n - df_k, 1)))
     if spec.kind == "iid":
         v = bread * (sigma2 if sigma2 is not None else 1.0)
         if rule.adj:
