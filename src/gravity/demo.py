@@ -257,10 +257,10 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
                          ("finance matters more for distant markets", f_3, "fd_x_dist")):
         z = float(fit.params[term] / fit.bse[term])
         p1 = float(stats.norm.sf(z))
-        tests.append({"hypothesis (H1)": h, "term": term, "z": round(z, 2),
-                      "p-value": f"{p1:.2g}", "reject H0 at 5%": "yes" if p1 < 0.05 else "no"})
+        tests.append({"hypothesis (H1)": h, "term": term, "statistic": f"z = {z:.2f}",
+                      "p-value": f"{p1:.2g}" if p1 >= 1e-16 else "<1e-16", "reject H0 at 5%": "yes" if p1 < 0.05 else "no"})
     tests.append({"hypothesis (H1)": "BRI pre-trends (H0: all leads = 0)", "term": ",".join(leads),
-                  "z": round(w, 2), "p-value": f"{p_w:.2g}",
+                  "statistic": f"chi2({df_w}) = {w:.2f}", "p-value": f"{p_w:.2g}",
                   "reject H0 at 5%": "yes" if p_w < 0.05 else "no"})
     tests = pd.DataFrame(tests)
     prog.done()
