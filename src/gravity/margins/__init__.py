@@ -11,8 +11,16 @@ from .binary import (
     lpm,
     probit,
 )
+from .hypotheses import (
+    HypothesisTest,
+    bri_event_study,
+    bri_hypothesis,
+    decompose_margins,
+    finance_hypothesis,
+)
 from .measures import bri_partners, diversification, emerging_markets, pair_dynamics
 
 __all__ = ["feglm_binary", "logit", "probit", "lpm", "bias_correct",
-           "average_partial_effects", "BinaryResults",
+           "average_partial_effects", "BinaryResults", "HypothesisTest", "bri_hypothesis",
+           "bri_event_study", "finance_hypothesis", "decompose_margins",
            "diversification", "pair_dynamics", "emerging_markets", "bri_partners"]

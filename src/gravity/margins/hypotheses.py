@@ -1,0 +1,275 @@
+r"""One-call hypothesis tests for the extensive margin (BRI, financial development) and
+the decomposition of a treatment effect into extensive and intensive margins.
+
+Every function returns a :class:`HypothesisTest`: ``table`` is tidy (one row per
+specification and term: ``specification, term, estimate, std_error, p_value,
+conf_low, conf_high, nobs, fixed_effects, clustering``), ``fits`` holds the fitted
+models, ``plot()`` draws the estimates with 95% intervals.
+
+Specifications (``entry = 1{trade > threshold}``; rows with ``trade`` NaN dropped):
+
+* :func:`bri_hypothesis` -- ``entry`` (LPM, or logit with ``entry_model="logit"``) and
+  ``trade`` (PPML) on ``bri_ij`` with exporter-year, importer-year and pair fixed
+  effects, on all pairs (``bri_ij``: both are participants); and for one exporter's
+  flows (``exporter="CHN"``) with year and pair fixed effects (with a single
+  exporter ``bri_ij = bri_d`` varies by importer-year, so importer-year effects
+  would absorb it). Clustered by pair.
+* :func:`bri_event_study` -- ``entry`` or ``trade`` on leads/lags of the first year
+  a pair is ``bri_ij = 1`` (window ends binned, ``t = -1`` omitted; never-treated
+  pairs are controls), same fixed effects; pre-trend test: Wald
+  ``chi2 = b_pre' V_pre^{-1} b_pre`` on all lead coefficients.
+* :func:`finance_hypothesis` -- (a) number of destinations per exporter-year on
+  ``ln fd_o`` with exporter and year fixed effects (Poisson PPML for the count, as a
+  count model; OLS on ``ln(1 + n)`` alongside), clustered by exporter; (b) the
+  pecking order: pair ``entry`` on ``ln fd_o x (ln_dist - mean)`` and
+  ``ln fd_o x (ln gdp_d - mean)`` with exporter-year, importer-year and pair fixed
+  effects (the main effect of ``ln fd_o`` is absorbed by exporter-year), clustered
+  by pair. Pecking order: finance matters more for distant (positive
+  ``x ln_dist``) and small (negative ``x ln_gdp_d``) markets.
+* :func:`decompose_margins` -- ``E[X] = P(X > 0) E[X | X > 0]``: total effect
+  (PPML on all flows), intensive (PPML on positive flows), extensive implied by the
+  difference (``total - intensive``, log points; no standard error: the two
+  estimates are on different samples), and the extensive effect on the entry
+  probability (LPM, percentage points).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import EstimationError, MissingColumnError
+from ..estimation import ols, ppml
+from .binary import feglm_binary, lpm
+from .measures import diversification
+
+__all__ = ["HypothesisTest", "bri_hypothesis", "bri_event_study", "finance_hypothesis",
+           "decompose_margins"]
+
+
+@dataclass
+class HypothesisTest:
+    """Tidy table of estimates, the fitted models, and extra statistics."""
+
+    name: str
+    table: pd.DataFrame
+    fits: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def plot(self, ax=None, x: str | None = None):
+        """Estimates with 95% intervals (one point per row of ``table``, or against
+        the numeric column ``x``, e.g. ``event_time``). Returns the matplotlib Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        t = self.table
+        pos = t[x].to_numpy(float) if x is not None else np.arange(len(t))
+        ax.errorbar(pos, t["estimate"], yerr=[t["estimate"] - t["conf_low"],
+                                              t["conf_high"] - t["estimate"]],
+                    fmt="o", capsize=3)
+        ax.axhline(0.0, color="grey", lw=0.8)
+        if x is None:
+            ax.set_xticks(pos)
+            ax.set_xticklabels([f"{s}\n{tm}" for s, tm in zip(t["specification"], t["term"],
+                                                               strict=True)], fontsize=7)
+        else:
+            ax.set_xlabel(x)
+        ax.set_title(self.name)
+        return ax
+
+
+def _rows(spec: str, res, terms: list[str] | None = None) -> pd.DataFrame:
+    td = res.tidy()
+    if terms is not None:
+        td = td.loc[[t for t in terms if t in td.index]]
+    out = td.reset_index()[["term", "estimate", "std_error", "p_value", "conf_low",
+                            "conf_high"]]
+    out.insert(0, "specification", spec)
+    out["nobs"] = res.nobs
+    out["fixed_effects"] = " + ".join(res.fe_names)
+    out["clustering"] = res.vcov_type
+    return out
+
+
+def _need(panel: pd.DataFrame, cols: list[str]) -> None:
+    for c in cols:
+        if c not in panel.columns:
+            raise MissingColumnError("panel lacks a column the test needs", column=c)
+
+
+def _with_entry(panel: pd.DataFrame, value: str, threshold: float) -> pd.DataFrame:
+    d = panel.loc[panel[value].notna()].copy()
+    d["entry"] = (d[value] > threshold).astype(np.float64)
+    return d
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def _entry_fit(model: str, formula: str, data: pd.DataFrame, vcov) -> Any:
+    if model == "lpm":
+        return _quiet(lpm, formula, data, vcov=vcov)
+    return _quiet(feglm_binary, formula, data, family=model, vcov=vcov)
+
+
+def bri_hypothesis(
+    panel: pd.DataFrame,
+    treatment: str = "bri_ij",
+    exporter: str | None = "CHN",
+    value: str = "trade",
+    threshold: float = 0.0,
+    entry_model: str = "lpm",
+    vcov: Any = None,
+) -> HypothesisTest:
+    """BRI effect on entry and on flows (see the module docstring)."""
+    _need(panel, [value, treatment, "exp_year", "imp_year", "pair", "exporter", "year"])
+    vc = vcov or {"CRV1": "pair"}
+    d = _with_entry(panel, value, threshold)
+    parts, fits = [], {}
+    fe3 = "exp_year + imp_year + pair"
+    fits["entry_all"] = _entry_fit(entry_model, f"entry ~ {treatment} | {fe3}", d, vc)
+    fits["flows_all"] = _quiet(ppml, f"{value} ~ {treatment} | {fe3}", d, vcov=vc)
+    parts += [_rows(f"entry ({entry_model}), all pairs", fits["entry_all"], [treatment]),
+              _rows("flows (PPML), all pairs", fits["flows_all"], [treatment])]
+    if exporter is not None:
+        s = d.loc[d["exporter"] == exporter]
+        if len(s) == 0:
+            raise EstimationError(f"no rows with exporter == {exporter!r}")
+        fits["entry_one"] = _entry_fit(entry_model, f"entry ~ {treatment} | year + pair", s, vc)
+        fits["flows_one"] = _quiet(ppml, f"{value} ~ {treatment} | year + pair", s, vcov=vc)
+        parts += [_rows(f"entry ({entry_model}), {exporter} exports", fits["entry_one"],
+                        [treatment]),
+                  _rows(f"flows (PPML), {exporter} exports", fits["flows_one"], [treatment])]
+    return HypothesisTest("BRI: entry and flows", pd.concat(parts, ignore_index=True), fits)
+
+
+def bri_event_study(
+    panel: pd.DataFrame,
+    outcome: str = "entry",
+    treatment: str = "bri_ij",
+    window: tuple[int, int] = (-4, 4),
+    value: str = "trade",
+    threshold: float = 0.0,
+    vcov: Any = None,
+) -> HypothesisTest:
+    """Event study around the first year of ``treatment`` for each pair, with a joint
+    pre-trend Wald test (``stats["pretrend_chi2"]``, ``["pretrend_df"]``,
+    ``["pretrend_p"]``). ``outcome``: ``"entry"`` (LPM) or ``"flows"`` (PPML)."""
+    _need(panel, [value, treatment, "exp_year", "imp_year", "pair", "year"])
+    lo, hi = window
+    if not (lo < -1 < hi or (lo < -1 and hi >= 0)):
+        raise ValueError("window must contain -2 and 0 (t = -1 is the reference)")
+    d = _with_entry(panel, value, threshold)
+    yr = d["year"].to_numpy()
+    treated_year = d.loc[d[treatment] == 1].groupby("pair")["year"].min()
+    ev = d["pair"].map(treated_year).to_numpy(dtype=float)
+    rel = np.clip(yr - ev, lo, hi)
+    names = []
+    for k in range(lo, hi + 1):
+        if k == -1:
+            continue
+        nm = f"ev_m{-k}" if k < 0 else f"ev_p{k}"
+        d[nm] = np.where(np.isfinite(rel) & (rel == k), 1.0, 0.0)
+        names.append((k, nm))
+    rhs = " + ".join(nm for _, nm in names)
+    vc = vcov or {"CRV1": "pair"}
+    fe3 = "exp_year + imp_year + pair"
+    if outcome == "entry":
+        res = _quiet(lpm, f"entry ~ {rhs} | {fe3}", d, vcov=vc)
+    elif outcome == "flows":
+        res = _quiet(ppml, f"{value} ~ {rhs} | {fe3}", d, vcov=vc)
+    else:
+        raise ValueError("outcome must be 'entry' or 'flows'")
+    tab = _rows(f"event study ({outcome})", res)
+    kmap = {nm: k for k, nm in names}
+    tab["event_time"] = tab["term"].map(kmap)
+    pre = [nm for k, nm in names if k < -1 and nm in res.params.index]
+    b = res.params[pre].to_numpy()
+    V = res.vcov.loc[pre, pre].to_numpy()
+    chi2 = float(b @ np.linalg.solve(V, b)) if pre else np.nan
+    st = {"pretrend_chi2": chi2, "pretrend_df": len(pre),
+          "pretrend_p": float(stats.chi2.sf(chi2, len(pre))) if pre else np.nan}
+    return HypothesisTest(f"BRI event study ({outcome})",
+                          tab.sort_values("event_time", ignore_index=True), {"event": res}, st)
+
+
+def finance_hypothesis(
+    panel: pd.DataFrame,
+    fd: str = "fd_o",
+    value: str = "trade",
+    threshold: float = 0.0,
+    size: str = "gdp_d",
+    entry_model: str = "lpm",
+    vcov_pair: Any = None,
+) -> HypothesisTest:
+    """Financial development and the extensive margin (see the module docstring)."""
+    _need(panel, [value, fd, size, "ln_dist", "exporter", "importer", "year",
+                  "exp_year", "imp_year", "pair"])
+    d = _with_entry(panel, value, threshold)
+    d = d.loc[d[fd].notna() & (d[fd] > 0) & d[size].notna() & (d[size] > 0)]
+    div = diversification(d, value=value, threshold=threshold, products=None)
+    cy = d.groupby(["exporter", "year"])[fd].first()
+    agg = div[["n_destinations"]].join(cy).reset_index()
+    agg["ln_fd"] = np.log(agg[fd])
+    agg["ln1p_n"] = np.log1p(agg["n_destinations"])
+    fits = {"count_ppml": _quiet(ppml, "n_destinations ~ ln_fd | exporter + year", agg,
+                                 vcov={"CRV1": "exporter"}),
+            "count_ols": _quiet(ols, "ln1p_n ~ ln_fd | exporter + year", agg,
+                                vcov={"CRV1": "exporter"})}
+    d["ln_fd_o"] = np.log(d[fd])
+    d["fd_x_dist"] = d["ln_fd_o"] * (d["ln_dist"] - d["ln_dist"].mean())
+    lsize = np.log(d[size])
+    d["fd_x_size"] = d["ln_fd_o"] * (lsize - lsize.mean())
+    vc = vcov_pair or {"CRV1": "pair"}
+    fits["pecking_order"] = _entry_fit(entry_model,
+                                       "entry ~ fd_x_dist + fd_x_size | exp_year + imp_year + "
+                                       "pair", d, vc)
+    tab = pd.concat([
+        _rows("n destinations (Poisson)", fits["count_ppml"], ["ln_fd"]),
+        _rows("ln(1 + n destinations) (OLS)", fits["count_ols"], ["ln_fd"]),
+        _rows(f"pair entry ({entry_model}), pecking order", fits["pecking_order"],
+              ["fd_x_dist", "fd_x_size"]),
+    ], ignore_index=True)
+    return HypothesisTest("Financial development and the extensive margin", tab, fits)
+
+
+def decompose_margins(
+    panel: pd.DataFrame,
+    treatment: str = "bri_ij",
+    fixed_effects: str = "exp_year + imp_year + pair",
+    value: str = "trade",
+    threshold: float = 0.0,
+    vcov: Any = None,
+) -> HypothesisTest:
+    """Total, intensive and extensive effects of ``treatment`` (module docstring)."""
+    _need(panel, [value, treatment])
+    vc = vcov or {"CRV1": "pair"}
+    d = _with_entry(panel, value, threshold)
+    pos = d.loc[d[value] > threshold]
+    fits = {"total": _quiet(ppml, f"{value} ~ {treatment} | {fixed_effects}", d, vcov=vc),
+            "intensive": _quiet(ppml, f"{value} ~ {treatment} | {fixed_effects}", pos,
+                                vcov=vc),
+            "extensive_lpm": _quiet(lpm, f"entry ~ {treatment} | {fixed_effects}", d,
+                                    vcov=vc)}
+    tab = pd.concat([_rows("total (PPML, all flows)", fits["total"], [treatment]),
+                     _rows("intensive (PPML, positive flows)", fits["intensive"], [treatment]),
+                     _rows("extensive (LPM, probability)", fits["extensive_lpm"], [treatment])],
+                    ignore_index=True)
+    implied = float(fits["total"].params[treatment] - fits["intensive"].params[treatment])
+    tab = pd.concat([tab, pd.DataFrame([{
+        "specification": "extensive implied (total - intensive, log points)",
+        "term": treatment, "estimate": implied, "std_error": np.nan, "p_value": np.nan,
+        "conf_low": np.nan, "conf_high": np.nan, "nobs": fits["total"].nobs,
+        "fixed_effects": fixed_effects, "clustering": fits["total"].vcov_type}])],
+        ignore_index=True)
+    return HypothesisTest("Decomposition into extensive and intensive margins", tab, fits,
+                          {"extensive_implied": implied})
