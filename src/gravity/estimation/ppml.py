@@ -198,7 +198,7 @@ def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonco
             converged = True
             break
         if fe is not None:
-            inner_tol = max(fixef_tol, min(inner_tol, 0.1 * eps_dev))
+            inner_tol = max(fixef_tol, min(inner_tol, 0.01 * eps_dev))
     if not converged:
         msg = (f"PPML did not converge in {it} iterations: last relative change in deviance "
                f"{eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
