@@ -51,3 +51,4 @@ __all__ = [
 ]
 from . import simulate  # noqa: E402,F401
 from .reporting import etable  # noqa: E402,F401
+from . import margins  # noqa: E402,F401
