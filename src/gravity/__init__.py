@@ -49,6 +49,8 @@ __all__ = [
     "SeparationWarning",
     "CollinearityWarning",
 ]
-from . import simulate  # noqa: E402,F401
+from . import (
+    margins,  # noqa: E402,F401
+    simulate,  # noqa: E402,F401
+)
 from .reporting import etable  # noqa: E402,F401
-from . import margins  # noqa: E402,F401
