@@ -5,6 +5,7 @@ fixest-style formulas and variance options, and tools to build and analyse
 bilateral trade panels.
 """
 
+from . import margins, simulate
 from .errors import (
     CollinearityWarning,
     ConvergenceError,
@@ -21,6 +22,7 @@ from .errors import (
 from .estimation import ols, ppml
 from .inference import delta_method, ssc
 from .panel import build_panel, read_panel, write_panel
+from .reporting import etable
 from .results import RegressionResults
 from .variables import add_output_expenditure, add_remoteness
 
@@ -29,6 +31,9 @@ __version__ = "0.1.0"
 __all__ = [
     "ppml",
     "ols",
+    "etable",
+    "margins",
+    "simulate",
     "build_panel",
     "read_panel",
     "write_panel",
@@ -49,8 +54,3 @@ __all__ = [
     "SeparationWarning",
     "CollinearityWarning",
 ]
-from . import (
-    margins,  # noqa: E402,F401
-    simulate,  # noqa: E402,F401
-)
-from .reporting import etable  # noqa: E402,F401
