@@ -167,3 +167,19 @@ def test_results_api(panel):
     assert isinstance(fit.vcov, pd.DataFrame) and fit.vcov.shape == (2, 2)
     assert fit.converged and fit.iterations > 1
     assert "x" in fit.summary() and "hetero" in fit.summary()
+
+
+def test_wald_test_matches_hand_computation(panel):
+    from scipy import stats as st
+
+    fit = gv.ppml("y ~ x + rta + ln_dist | exp_year + imp_year", panel, vcov="hetero")
+    b = fit.params[["x", "rta"]].to_numpy()
+    v = fit.vcov.loc[["x", "rta"], ["x", "rta"]].to_numpy()
+    w = float(b @ np.linalg.solve(v, b))
+    res = fit.wald_test(["x", "rta"])
+    assert res["statistic"] == pytest.approx(w, rel=1e-12)
+    assert res["df"] == 2
+    assert res["pvalue"] == pytest.approx(st.chi2.sf(w, 2), rel=1e-12)
+    # one restriction: the squared z statistic
+    one = fit.wald_test(R=[[0, 1, 0]], q=[0.0])
+    assert one["statistic"] == pytest.approx(fit.tvalues["rta"] ** 2, rel=1e-10)

@@ -101,13 +101,6 @@ def _event_dummies(panel: pd.DataFrame, lo: int, hi: int) -> list[str]:
     return names
 
 
-def _wald(fit, terms: list[str]) -> tuple[float, int, float]:
-    b = fit.params[terms].to_numpy(float)
-    v = fit.vcov.loc[terms, terms].to_numpy(float)
-    w = float(b @ np.linalg.solve(v, b))
-    return w, len(terms), float(stats.chi2.sf(w, len(terms)))
-
-
 def _diversification(panel: pd.DataFrame) -> pd.DataFrame:
     """Exporter-year: number of destinations and top-5 share of exports."""
     d = panel[["exporter", "year", "trade", "bri_o"]]
@@ -237,7 +230,8 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     f_ev = gv.ppml("trade ~ " + " + ".join(ev) + " + ln_tariff + fd_x_dist"
                    " | exp_year + imp_year + pair", panel, vcov=clu)
     leads = [c for c in ev if c.startswith("ev_m")]
-    w, df_w, p_w = _wald(f_ev, leads)
+    pretrend = f_ev.wald_test(leads)
+    w, df_w, p_w = pretrend["statistic"], pretrend["df"], pretrend["pvalue"]
     evtab = f_ev.tidy().loc[ev, ["estimate", "conf_low", "conf_high"]].copy() \
         if {"conf_low", "conf_high"} <= set(f_ev.tidy().columns) else None
     if evtab is None:

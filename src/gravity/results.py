@@ -195,6 +195,34 @@ class RegressionResults:
         """Delta method for ``func(params)`` (see :func:`gravity.inference.delta_method`)."""
         return delta_method(func, self.params, self.vcov, gradient=gradient)
 
+    def wald_test(self, terms: list[str] | None = None, R: np.ndarray | None = None,
+                  q: np.ndarray | None = None) -> dict[str, float]:
+        """Wald test of ``R b = q`` (default: the listed ``terms`` are jointly zero).
+
+        ``W = (R b - q)' (R V R')^{-1} (R b - q)`` is compared with a chi-squared
+        distribution with ``rank(R)`` degrees of freedom; ``F = W / rank(R)`` is
+        also reported (compare with F(rank, df_t) for OLS). Returns a dict with
+        ``statistic``, ``df``, ``pvalue``, ``F``.
+        """
+        names = list(self.params.index)
+        if R is None:
+            if not terms:
+                raise ValueError("give terms or a restriction matrix R")
+            missing = [t for t in terms if t not in names]
+            if missing:
+                raise KeyError(f"not among the coefficients: {missing}")
+            R = np.zeros((len(terms), len(names)))
+            for row, t in enumerate(terms):
+                R[row, names.index(t)] = 1.0
+        R = np.atleast_2d(np.asarray(R, dtype=float))
+        q = np.zeros(R.shape[0]) if q is None else np.asarray(q, dtype=float)
+        diff = R @ self.params.to_numpy() - q
+        middle = R @ self.vcov.to_numpy() @ R.T
+        stat = float(diff @ np.linalg.solve(middle, diff))
+        df = int(np.linalg.matrix_rank(R))
+        return {"statistic": stat, "df": df, "pvalue": float(stats.chi2.sf(stat, df)),
+                "F": stat / df}
+
     def with_vcov(self, vcov: Any = None, ssc: SSC | str | dict | None = None) -> RegressionResults:
         """The same fit with another variance estimator or small-sample correction."""
         i = self._internals
