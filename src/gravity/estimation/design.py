@@ -255,18 +255,27 @@ def prepare(
     return md
 
 
-def prune_fixed_effects(md: ModelData, drop_singletons: bool, drop_all_zero: bool) -> int:
-    """Drop all-zero groups (Poisson; reason ``separated_fe``) and singleton groups
-    (reason ``singleton``), alternating until neither rule removes a row.
+def prune_fixed_effects(md: ModelData, drop_singletons: bool, drop_all_zero: bool,
+                        drop_all_one: bool = False) -> int:
+    """Drop perfectly predicted fixed-effect groups and singletons, alternating until
+    no rule removes a row; returns the number of rows dropped.
 
-    Both rules only ever remove rows, so the alternation reaches the same fixed
-    point as applying them jointly. Returns the number of rows dropped.
+    * ``drop_all_zero``: groups whose outcome is zero everywhere (Poisson and binary
+      models; reason ``separated_fe``);
+    * ``drop_all_one``: groups whose outcome is one everywhere (binary models;
+      reason ``separated_fe``);
+    * ``drop_singletons``: groups with one observation (reason ``singleton``).
+
+    Every rule only ever removes rows, so the alternation reaches the same fixed
+    point as applying them jointly.
     """
     total = 0
-    while md.fe_codes:
+    outcomes = ([False] if drop_all_zero else []) + ([True] if drop_all_one else [])
+    while md.fe_codes and md.nobs:
         changed = 0
-        if drop_all_zero:
-            pr = prune_groups(md.fe_codes, md.y, drop_singletons=False, drop_all_zero=True)
+        for flip in outcomes:
+            yy = 1.0 - md.y if flip else md.y
+            pr = prune_groups(md.fe_codes, yy, drop_singletons=False, drop_all_zero=True)
             if pr.all_zero:
                 md.subset(pr.keep, "separated_fe")
                 changed += pr.all_zero
@@ -276,7 +285,7 @@ def prune_fixed_effects(md: ModelData, drop_singletons: bool, drop_all_zero: boo
                 md.subset(pr.keep, "singleton")
                 changed += pr.singletons
         total += changed
-        if not changed or md.nobs == 0:
+        if not changed:
             break
     return total
 
