@@ -7,7 +7,9 @@ has its own timeout; together they must stay under five minutes.
 
 A notebook that needs files under ``../shared`` declares them in its metadata
 (``"gravity": {"requires_shared": [...]}``) and is skipped, with the reason, when
-they are absent; notebooks with a fallback (simulated data) always run.
+they are absent; notebooks with a fallback (simulated data) always run, list the
+files they use when present under ``"optional_shared"`` and skip those sections
+with a message when they are absent.
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ def test_notebooks_exist():
     names = [p.name for p in NOTEBOOKS]
     assert "01_yotov2016_replication.ipynb" in names
     assert "02_diversification.ipynb" in names
+    assert "03_bri_extensive_margin.ipynb" in names
+    assert "04_finance_pecking_order.ipynb" in names
+    # notebooks with a simulated fallback declare the shared files they use when present
+    for p in NOTEBOOKS:
+        meta = nbformat.read(p, as_version=4).metadata.get("gravity", {})
+        assert isinstance(meta.get("requires_shared", []), list)
+        assert isinstance(meta.get("optional_shared", []), list)
 
 
 @pytest.mark.slow
