@@ -6,6 +6,7 @@ from .binary import (
     BinaryResults,
     average_partial_effects,
     bias_correct,
+    cloglog,
     feglm_binary,
     logit,
     lpm,
@@ -20,7 +21,7 @@ from .hypotheses import (
 )
 from .measures import bri_partners, diversification, emerging_markets, pair_dynamics
 
-__all__ = ["feglm_binary", "logit", "probit", "lpm", "bias_correct",
+__all__ = ["feglm_binary", "logit", "probit", "cloglog", "lpm", "bias_correct",
            "average_partial_effects", "BinaryResults", "HypothesisTest", "bri_hypothesis",
            "bri_event_study", "finance_hypothesis", "decompose_margins",
            "diversification", "pair_dynamics", "emerging_markets", "bri_partners"]

@@ -93,21 +93,45 @@ from ..inference.delta import delta_method
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
 from ..results import RegressionResults
 
-__all__ = ["feglm_binary", "logit", "probit", "lpm", "bias_correct",
+__all__ = ["feglm_binary", "logit", "probit", "cloglog", "lpm", "bias_correct",
            "average_partial_effects", "BinaryResults"]
 
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 
 
 # ---------------------------------------------------------------- families
+_FAMILIES = ("logit", "probit", "cloglog")
+#: cloglog: the linear predictor is clipped here (lambda = exp(eta) ~ 1e13) to avoid overflow
+_ETA_MAX = 30.0
+
+
+def _lam(eta: np.ndarray) -> np.ndarray:
+    return np.exp(np.minimum(eta, _ETA_MAX))
+
+
 def _cdf(family: str, eta: np.ndarray) -> np.ndarray:
+    if family == "cloglog":
+        return -np.expm1(-_lam(eta))
     return expit(eta) if family == "logit" else ndtr(eta)
+
+
+def _link(family: str, mu: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_cdf` (starting values, null model)."""
+    mu = np.asarray(mu, dtype=np.float64)
+    if family == "logit":
+        return np.log(mu / (1 - mu))
+    if family == "cloglog":
+        return np.log(-np.log1p(-mu))
+    return np.sqrt(2.0) * _erfinv(2 * mu - 1)
 
 
 def _pdf(family: str, eta: np.ndarray) -> np.ndarray:
     if family == "logit":
         p = expit(eta)
         return p * (1.0 - p)
+    if family == "cloglog":
+        lam = _lam(eta)
+        return lam * np.exp(-lam)
     return np.exp(-0.5 * eta * eta) / _SQRT2PI
 
 
@@ -116,12 +140,18 @@ def _dpdf(family: str, eta: np.ndarray) -> np.ndarray:
     if family == "logit":
         p = expit(eta)
         return p * (1.0 - p) * (1.0 - 2.0 * p)
+    if family == "cloglog":
+        lam = _lam(eta)
+        return lam * np.exp(-lam) * (1.0 - lam)
     return -eta * np.exp(-0.5 * eta * eta) / _SQRT2PI
 
 
 def _loglik(family: str, y: np.ndarray, eta: np.ndarray, pw: np.ndarray) -> float:
     if family == "logit":
         lp, lq = -np.logaddexp(0.0, -eta), -np.logaddexp(0.0, eta)
+    elif family == "cloglog":
+        lam = _lam(eta)
+        lp, lq = np.log(np.maximum(-np.expm1(-lam), 1e-300)), -lam
     else:
         lp, lq = log_ndtr(eta), log_ndtr(-eta)
     return float(pw @ (y * lp + (1.0 - y) * lq))
@@ -134,6 +164,11 @@ def _derivs(family: str, eta: np.ndarray):
         mu = expit(eta)
         d = np.maximum(mu * (1.0 - mu), 1e-300)
         return mu, d, np.ones_like(eta)
+    if family == "cloglog":
+        lam = _lam(eta)
+        q = np.maximum(-np.expm1(-lam), 1e-300)  # 1 - exp(-lambda)
+        d = np.maximum(lam * np.exp(-lam), 1e-300)
+        return q, d, lam / q  # h = mu' / (mu (1 - mu)) = lambda / (1 - exp(-lambda))
     mu = ndtr(eta)
     log_f = -0.5 * eta * eta - 0.5 * np.log(2.0 * np.pi)
     d = np.maximum(np.exp(log_f), 1e-300)
@@ -153,6 +188,16 @@ def _newton_terms(family: str, y: np.ndarray, eta: np.ndarray):
     if family == "logit":
         mu = expit(eta)
         return np.maximum(mu * (1.0 - mu), 1e-300), y - mu
+    if family == "cloglog":
+        # l = y log(1 - e^-lam) - (1 - y) lam, lam = e^eta
+        lam = _lam(eta)
+        el = np.exp(-lam)
+        q = np.maximum(-np.expm1(-lam), 1e-300)
+        g1 = lam * el / q  # d log(1 - e^-lam) / d eta
+        info1 = lam * el * (lam + np.expm1(-lam)) / (q * q)
+        score = np.where(y > 0, g1, -lam)
+        info = np.where(y > 0, info1, lam)
+        return np.maximum(info, 1e-300), score
     q = 2.0 * y - 1.0
     u = q * eta
     lam = q * np.exp(-0.5 * u * u - 0.5 * np.log(2.0 * np.pi) - log_ndtr(u))
@@ -161,9 +206,9 @@ def _newton_terms(family: str, y: np.ndarray, eta: np.ndarray):
 
 @dataclass
 class BinaryResults(RegressionResults):
-    """:class:`~gravity.results.RegressionResults` of a logit / probit fit.
+    """:class:`~gravity.results.RegressionResults` of a logit / probit / cloglog fit.
 
-    ``model`` is ``"logit"`` or ``"probit"``; ``predict(type="response")`` returns
+    ``model`` is ``"logit"``, ``"probit"`` or ``"cloglog"``; ``predict(type="response")`` returns
     probabilities; ``extra`` holds ``"bias_corrected"``, ``"params_uncorrected"``
     and ``"bias_term"`` after :func:`bias_correct`.
     """
@@ -243,7 +288,7 @@ def feglm_binary(
     ----------
     formula : ``"entry ~ bri_ij | exp_year + imp_year + pair"`` (fixest grammar)
     data : DataFrame; the outcome must be 0/1 (:class:`InputError` naming rows otherwise)
-    family : ``"logit"`` or ``"probit"``
+    family : ``"logit"``, ``"probit"`` or ``"cloglog"`` (``1 - exp(-exp(eta))``)
     vcov, ssc : as :func:`gravity.ppml` (default: clustered by the first fixed effect)
     weights : prior weights; offset : added to the linear predictor
     bias_correction : ``None``, ``"classic"`` (two-way ``i``, ``t``) or ``"network"``
@@ -251,8 +296,8 @@ def feglm_binary(
     tol, maxiter : deviance tolerance and IRLS iteration cap
     fixef_tol, fixef_maxiter : demeaning tolerance and cap
     """
-    if family not in ("logit", "probit"):
-        raise ValueError("family must be 'logit' or 'probit'")
+    if family not in _FAMILIES:
+        raise ValueError("family must be 'logit', 'probit' or 'cloglog'")
     f = parse_formula(formula)
     spec = parse_vcov(vcov, f.fixed_effects)
     rule = resolve_ssc(ssc)
@@ -283,6 +328,15 @@ def logit(formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
 def probit(formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
     """Fixed-effect probit: :func:`feglm_binary` with ``family="probit"``."""
     return feglm_binary(formula, data, family="probit", **kwargs)
+
+
+def cloglog(formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
+    """Fixed-effect complementary log-log model, ``P(y = 1) = 1 - exp(-exp(eta))``:
+    :func:`feglm_binary` with ``family="cloglog"``. It is the exact entry equation of a
+    Poisson number of exporters, ``P(N > 0) = 1 - exp(-lambda)`` with
+    ``ln lambda = eta`` (:mod:`gravity.simulate`), so its slopes are the effects on
+    ``ln lambda`` (the expected number of exporting firms)."""
+    return feglm_binary(formula, data, family="cloglog", **kwargs)
 
 
 def lpm(formula: str, data: pd.DataFrame, **kwargs: Any) -> RegressionResults:
@@ -325,8 +379,7 @@ def _irls(md: ModelData, family: str, fixed_xb: np.ndarray | None, tol: float, m
         X = np.empty((n, 0))
     fe = md.fixed_effects
     mu0 = (y + 0.5) / 2.0
-    eta = (np.log(mu0 / (1 - mu0)) if family == "logit" else
-           np.sqrt(2.0) * _erfinv(2 * mu0 - 1))
+    eta = _link(family, mu0)
     dev = -2.0 * _loglik(family, y, eta, pw)
     beta = np.zeros(X.shape[1])
     work = np.empty((1 + X.shape[1], n))
@@ -409,8 +462,7 @@ def _assemble(md: ModelData, data: pd.DataFrame, family: str, fit: _Fit, spec, r
     bread = np.linalg.inv((xt * w) @ xt.T) if xt.shape[0] else np.zeros((0, 0))
     scores = (xt * (pw * h * (y - mu))).T
     ybar = float(pw @ y / pw.sum())
-    eta0 = np.full(md.nobs, np.log(ybar / (1 - ybar)) if family == "logit"
-                   else np.sqrt(2.0) * _erfinv(np.array(2 * ybar - 1)))
+    eta0 = np.full(md.nobs, float(_link(family, np.array(ybar))))
     ll = _loglik(family, y, fit.eta, pw)
     ll0 = _loglik(family, y, eta0, pw)
     stats = {"deviance": -2.0 * ll, "null_deviance": -2.0 * ll0, "loglik": ll,
