@@ -663,6 +663,7 @@ for ax, ev, truth_path, lab in (
         (axes[1], ev_flows, ev_tab[("flows (PPML)", "true")], "true effect")):
     gv.reporting.event_study_plot(ev.table.rename(columns={"event_time": "period"}), ax=ax,
                                   title=f"{ev.name}: pre-trend p = {ev.stats['pretrend_p']:.3f}")
+    truth_path = pd.concat([truth_path, pd.Series({-1: 0.0})]).sort_index()  # reference
     ax.plot(truth_path.index, truth_path.to_numpy(), "x--", color="C3", label=lab)
     ax.legend(fontsize=7)
 fig.suptitle("SIMULATED DATA: BRI event study (window ends binned)")
