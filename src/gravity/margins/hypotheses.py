@@ -126,12 +126,14 @@ def _control_columns(controls) -> list[str]:
     return [c for c in extra if c.isidentifier()]
 
 
-def _entry_fit(model: str, formula: str, data: pd.DataFrame, vcov) -> Any:
+def _entry_fit(model: str, formula: str, data: pd.DataFrame, vcov,
+               bias_correction: str | None = None) -> Any:
     if model not in ("lpm", "logit", "probit", "cloglog"):
         raise ValueError("entry_model must be 'lpm', 'logit', 'probit' or 'cloglog'")
     if model == "lpm":
         return _quiet(lpm, formula, data, vcov=vcov)
-    return _quiet(feglm_binary, formula, data, family=model, vcov=vcov)
+    return _quiet(feglm_binary, formula, data, family=model, vcov=vcov,
+                  bias_correction=bias_correction)
 
 
 def bri_hypothesis(
@@ -143,6 +145,7 @@ def bri_hypothesis(
     entry_model: str = "lpm",
     vcov: Any = None,
     controls: Any = None,
+    bias_correction: str | None = None,
 ) -> HypothesisTest:
     """BRI effect on entry and on flows (see the module docstring).
 
@@ -157,6 +160,12 @@ def bri_hypothesis(
     change in ``P(X > 0)``, a linear approximation), ``"logit"``, ``"probit"`` or
     ``"cloglog"`` (``P(X > 0) = 1 - exp(-lambda)``: the entry equation of a Poisson
     number of exporters; coefficient: effect on ``ln lambda``).
+    ``bias_correction="network"`` applies the Hinz-Stammann-Wanner analytical
+    incidental-parameter correction (:func:`gravity.margins.bias_correct`) to a
+    logit/probit/cloglog entry model with the three-way effects (all-pairs
+    specification only): with pair effects and about ten years the uncorrected
+    estimate is biased away from zero (cloglog, 40 simulated countries, 2008-2020:
+    0.52 for a true 0.40; corrected 0.38).
     """
     _need(panel, [value, treatment, "exp_year", "imp_year", "pair", "exporter", "year"]
           + _control_columns(controls))
@@ -165,7 +174,8 @@ def bri_hypothesis(
     parts, fits = [], {}
     fe3 = "exp_year + imp_year + pair"
     rhs = _rhs([treatment], controls)
-    fits["entry_all"] = _entry_fit(entry_model, f"entry ~ {rhs} | {fe3}", d, vc)
+    fits["entry_all"] = _entry_fit(entry_model, f"entry ~ {rhs} | {fe3}", d, vc,
+                                   bias_correction)
     fits["flows_all"] = _quiet(ppml, f"{value} ~ {rhs} | {fe3}", d, vcov=vc)
     parts += [_rows(f"entry ({entry_model}), all pairs", fits["entry_all"], [treatment]),
               _rows("flows (PPML), all pairs", fits["flows_all"], [treatment])]
@@ -245,6 +255,7 @@ def finance_hypothesis(
     controls: Any = None,
     count_controls: Any = None,
     vcov_count: Any = None,
+    bias_correction: str | None = None,
 ) -> HypothesisTest:
     """Financial development and the extensive margin (see the module docstring).
 
@@ -258,7 +269,7 @@ def finance_hypothesis(
     expected number of exporters), where the structural interaction is linear; the
     LPM interaction is on the probability scale and is not zero when the structural
     one is (Ai and Norton 2003: ``P`` is concave in ``ln lambda`` and distance moves
-    ``P``).
+    ``P``). ``bias_correction`` as in :func:`bri_hypothesis` (pecking order only).
     """
     cctl = _control_columns(count_controls)
     _need(panel, [value, fd, size, "ln_dist", "exporter", "importer", "year",
@@ -282,7 +293,8 @@ def finance_hypothesis(
     vc = vcov_pair or {"CRV1": "pair"}
     prhs = _rhs(["fd_x_dist", "fd_x_size"], controls)
     fits["pecking_order"] = _entry_fit(entry_model,
-                                       f"entry ~ {prhs} | exp_year + imp_year + pair", d, vc)
+                                       f"entry ~ {prhs} | exp_year + imp_year + pair", d, vc,
+                                       bias_correction)
     tab = pd.concat([
         _rows("n destinations (Poisson)", fits["count_ppml"], ["ln_fd"]),
         _rows("ln(1 + n destinations) (OLS)", fits["count_ols"], ["ln_fd"]),
