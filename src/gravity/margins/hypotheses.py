@@ -260,9 +260,12 @@ def finance_hypothesis(
     """Financial development and the extensive margin (see the module docstring).
 
     ``count_controls``: exporter-year covariates of the count models (column names of
-    the panel, constant within exporter-year, e.g. ``["ln_gdp_o"]``: exporter GDP also
+    the panel, constant within exporter-year, e.g. ``["ln_gdp_o", "ln_gdp_o_sq"]`` (exporter GDP also
     moves the number of destinations and, within exporter, trends with financial
-    development). ``controls``: pair-year covariates of the pecking-order
+    development; the count saturates as destinations run out, so a square of
+    ``ln gdp_o`` helps: in the simulated worlds the Poisson's probability limit with no
+    finance effect is 0.028 with ``ln gdp_o`` alone and -0.004 with its square too).
+    ``controls``: pair-year covariates of the pecking-order
     specification (e.g. ``["ln_tariff"]``). ``vcov_count`` default
     ``{"CRV1": "exporter"}``, ``vcov_pair`` default ``{"CRV1": "pair"}``.
     ``entry_model="cloglog"`` gives the pecking order on ``ln lambda`` (the log
