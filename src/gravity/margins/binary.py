@@ -86,9 +86,8 @@ from ..errors import (
     SeparationWarning,
 )
 from ..estimation._results import finish
-from ..estimation.design import ModelData, detect_collinearity, prepare
+from ..estimation.design import ModelData, detect_collinearity, prepare, prune_fixed_effects
 from ..formula import parse_formula
-from ..hdfe.factors import prune_groups
 from ..inference.delta import delta_method
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
 from ..results import RegressionResults
@@ -244,24 +243,8 @@ def _check_binary(md: ModelData, data: pd.DataFrame) -> None:
 def drop_perfect_prediction(md: ModelData, drop_singletons: bool = True) -> int:
     """Drop fixed-effect groups with an all-0 or all-1 outcome (perfectly predicted),
     alternating with singleton removal until nothing changes; reason ``separated_fe``."""
-    total = 0
-    while md.fe_codes and md.nobs:
-        changed = 0
-        for flip in (False, True):
-            yy = 1.0 - md.y if flip else md.y
-            pr = prune_groups(md.fe_codes, yy, drop_singletons=False, drop_all_zero=True)
-            if pr.all_zero:
-                md.subset(pr.keep, "separated_fe")
-                changed += pr.all_zero
-        if drop_singletons:
-            pr = prune_groups(md.fe_codes, md.y, drop_singletons=True, drop_all_zero=False)
-            if pr.singletons:
-                md.subset(pr.keep, "singleton")
-                changed += pr.singletons
-        total += changed
-        if not changed:
-            break
-    return total
+    return prune_fixed_effects(md, drop_singletons=drop_singletons, drop_all_zero=True,
+                               drop_all_one=True)
 
 
 # ---------------------------------------------------------------- estimation

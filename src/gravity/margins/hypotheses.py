@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import EstimationError, MissingColumnError
 from ..estimation import ols, ppml
@@ -235,11 +234,9 @@ def bri_event_study(
     kmap = {nm: k for k, nm in names}
     tab["event_time"] = tab["term"].map(kmap)
     pre = [nm for k, nm in names if k < -1 and nm in res.params.index]
-    b = res.params[pre].to_numpy()
-    V = res.vcov.loc[pre, pre].to_numpy()
-    chi2 = float(b @ np.linalg.solve(V, b)) if pre else np.nan
-    st = {"pretrend_chi2": chi2, "pretrend_df": len(pre),
-          "pretrend_p": float(stats.chi2.sf(chi2, len(pre))) if pre else np.nan}
+    wald = res.wald_test(pre) if pre else {"statistic": np.nan, "pvalue": np.nan}
+    st = {"pretrend_chi2": wald["statistic"], "pretrend_df": len(pre),
+          "pretrend_p": wald["pvalue"]}
     return HypothesisTest(f"BRI event study ({outcome})",
                           tab.sort_values("event_time", ignore_index=True), {"event": res}, st)
 
