@@ -7,14 +7,9 @@ It is computed by iteratively re-weighted least squares (McCullagh and Nelder
 ``z_i = eta_i - o_i + (y_i - mu_i)/mu_i`` each step is a weighted least-squares
 problem with the fixed effects absorbed by the weighted within-transformation
 (Guimaraes 2014; Correia, Guimaraes and Zylkin 2020, "Fast Poisson estimation
-with high-dimensional fixed effects"). The demeaning of each step is
-warm-started from the previous one and its tolerance tightened as IRLS
-converges, as ppmlhdfe does.
-
-Convergence (both required, at the final demeaning tolerance): the relative
-change of the deviance ``|D_k - D_{k-1}| / max(min(D_k, D_{k-1}), 0.1) < tol`` and
-of the coefficients ``max |b_k - b_{k-1}| / (1 + |b_k|) < 10 tol``. Step-halving
-guards against a deviance increase. Rows that are separated (fixed-effect groups
+with high-dimensional fixed effects"), by the package's IRLS engine
+(:mod:`gravity.estimation.irls`: warm-started demeaning, tightening tolerance,
+convergence on deviance and coefficients, step-halving). Rows that are separated (fixed-effect groups
 with all-zero outcome; regressor separation by the simplex and ReLU methods,
 see :mod:`gravity.separation`) are dropped first and reported.
 """
@@ -28,12 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
 
-from ..errors import ConvergenceError, ConvergenceWarning, EstimationError, SeparationWarning
+from ..errors import EstimationError, SeparationWarning
 from ..formula import parse_formula
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
 from ..results import RegressionResults
 from ._results import finish
-from .design import detect_collinearity, prepare
+from .design import prepare
+from .irls import irls
 
 _ETA_MAX = 700.0
 
@@ -101,8 +97,8 @@ def ppml(
         warnings.warn(f"{n_sep} separated observations dropped "
                       f"({', '.join(f'{k}: {v}' for k, v in md.dropped.items() if k.startswith('separated'))})",
                       SeparationWarning, stacklevel=2)
-    return _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter,
-                 on_nonconvergence)
+    return _fit(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter,
+                on_nonconvergence)
 
 
 def _separation_methods(separation) -> set[str]:
@@ -118,115 +114,64 @@ def _separation_methods(separation) -> set[str]:
     return methods
 
 
-def _irls(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonconvergence):
-    y, X = md.y, md.X
+class PoissonFamily:
+    """Poisson family for :func:`gravity.estimation.irls.irls` (log link).
+
+    Working weights ``mu``, score ``y - mu``; the deviance
+    ``2 sum w [y log y - y eta - y + mu]`` uses ``eta = log mu`` and constants
+    computed once. Starting values ``mu = (y + mean y) / 2`` as ppmlhdfe and pyfixest.
+    """
+
+    label = "PPML"
+
+    def __init__(self, y: np.ndarray, pw: np.ndarray) -> None:
+        self.y, self.pw = y, pw
+        self.pwy = pw * y
+        self.sum_pwy = float(self.pwy.sum())
+        self.c_ylogy = float(pw @ xlogy(y, y))
+        self.mean_y = self.sum_pwy / float(pw.sum())
+
+    def initial_eta(self) -> np.ndarray:
+        return np.log(0.5 * (self.y + self.mean_y))
+
+    def working(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mu = np.exp(eta)
+        return mu, self.y - mu
+
+    def deviance(self, eta: np.ndarray) -> float:
+        return 2.0 * (self.c_ylogy - float(self.pwy @ eta) - self.sum_pwy
+                      + float(self.pw @ np.exp(eta)))
+
+    def variance_weights(self, eta: np.ndarray) -> np.ndarray:
+        return np.exp(eta)
+
+    def clip(self, eta: np.ndarray) -> np.ndarray:
+        return np.minimum(eta, _ETA_MAX, out=eta)
+
+
+def _fit(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_nonconvergence):
+    y = md.y
     n = md.nobs
     pw = np.ones(n) if md.weights is None else md.weights
     off = np.zeros(n) if md.offset is None else md.offset
-    fe = md.fixed_effects
-    pwy = pw * y
-    sum_pwy = float(pwy.sum())
-    c_ylogy = float(pw @ xlogy(y, y))
-
-    def deviance(eta: np.ndarray, mu: np.ndarray) -> float:
-        # 2 sum w [y log y - y eta - y + mu], with eta = log(mu)
-        return 2.0 * (c_ylogy - float(pwy @ eta) - sum_pwy + float(pw @ mu))
-
-    mean_y = sum_pwy / float(pw.sum())
-    mu = 0.5 * (y + mean_y)  # as ppmlhdfe and pyfixest
-    eta = np.log(mu)
-    dev = deviance(eta, mu)
-    beta = np.zeros(X.shape[1])
-    # working array (1 + K, N): row 0 the working response, rows 1.. the regressors,
-    # both kept demeaned between iterations (warm start)
-    work = np.empty((1 + X.shape[1], n))
-    work[1:] = X.T
-    fe_z = np.zeros(n)  # fixed-effect part of the last working response
-    inner_tol = max(fixef_tol, 1e-4) if fe is not None else fixef_tol
-    dropped_names: list[str] = []
-    converged = False
-    demean_ok = True
-    eps_dev = np.inf
-    it = 0
-    for it in range(1, maxiter + 1):
-        w = pw * mu
-        z = eta - off + (y - mu) / mu
-        if fe is not None:
-            np.subtract(z, fe_z, out=work[0])
-            info = fe.demean_inplace(work, w, tol=inner_tol, maxiter=fixef_maxiter)
-            demean_ok = bool(info.converged.all())
-        else:
-            work[0] = z
-        if it == 1:
-            drop = detect_collinearity(md, work[1:].T, X, w)
-            if drop:
-                dropped_names = [md.names[j] for j in drop]
-                keep = [j for j in range(X.shape[1]) if j not in drop]
-                work = np.ascontiguousarray(work[[0] + [1 + j for j in keep]])
-                md.drop_columns(drop)
-                X = md.X
-                beta = beta[keep]
-        zt, xt = work[0], work[1:]
-        if fe is not None:
-            np.subtract(z, zt, out=fe_z)
-        if xt.shape[0]:
-            xw = xt * w
-            beta_new = np.linalg.solve(xw @ xt.T, xw @ zt)
-            eta_new = z - zt + beta_new @ xt + off
-        elif fe is not None:  # fixed effects only
-            beta_new = beta
-            eta_new = z - zt + off
-        else:
-            raise EstimationError("nothing to estimate: no regressors and no fixed effects")
-        np.minimum(eta_new, _ETA_MAX, out=eta_new)
-        mu_new = np.exp(eta_new)
-        dev_new = deviance(eta_new, mu_new)
-        halvings = 0
-        while it > 1 and (not np.isfinite(dev_new) or dev_new > dev * (1 + 1e-10) + 1e-10) \
-                and halvings < 30:
-            halvings += 1
-            eta_new = 0.5 * (eta_new + eta)
-            beta_new = 0.5 * (beta_new + beta)
-            mu_new = np.exp(eta_new)
-            dev_new = deviance(eta_new, mu_new)
-        eps_dev = abs(dev_new - dev) / max(min(dev_new, dev), 0.1)
-        eps_beta = float(np.max(np.abs(beta_new - beta) / (1.0 + np.abs(beta_new)))) \
-            if beta.size else 0.0
-        eta, mu, dev, beta = eta_new, mu_new, dev_new, beta_new
-        at_final_tol = inner_tol <= fixef_tol
-        if eps_dev < tol and eps_beta < 10 * tol and at_final_tol:
-            converged = True
-            break
-        if fe is not None:
-            inner_tol = max(fixef_tol, min(inner_tol, 0.01 * eps_dev))
-    if not converged:
-        msg = (f"PPML did not converge in {it} iterations: last relative change in deviance "
-               f"{eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
-        if on_nonconvergence == "raise":
-            raise ConvergenceError(msg)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-    if not demean_ok:
-        warnings.warn(f"fixed-effect demeaning did not reach tol {fixef_tol:g} in "
-                      f"{fixef_maxiter} iterations", ConvergenceWarning, stacklevel=3)
-    # variance at the solution: re-demean X with the final weights (warm start)
-    w = pw * mu
-    xt = np.ascontiguousarray(work[1:])
-    if fe is not None:
-        fe.demean_inplace(xt, w, tol=fixef_tol, maxiter=fixef_maxiter)
-    xw = xt * w
+    family = PoissonFamily(y, pw)
+    res = irls(md, family, tol=tol, maxiter=maxiter, fixef_tol=fixef_tol,
+               fixef_maxiter=fixef_maxiter, on_nonconvergence=on_nonconvergence)
+    eta, beta, xt = res.eta, res.beta, res.xt
+    mu = np.exp(eta)
+    xw = xt * res.weights
     bread = np.linalg.inv(xw @ xt.T) if xt.shape[0] else np.zeros((0, 0))
     scores = (xt * (pw * (y - mu))).T
-    ll = poisson_loglik(y, mu, pw)
-    mu0 = np.full(n, mean_y)
+    mu0 = np.full(n, family.mean_y)
     stats = {
         "deviance": poisson_deviance(y, mu, pw),
         "null_deviance": poisson_deviance(y, mu0, pw),
-        "loglik": ll,
+        "loglik": poisson_loglik(y, mu, pw),
         "null_loglik": poisson_loglik(y, mu0, pw),
     }
     return finish(
         model="ppml", md=md, data=data, beta=beta, bread=bread, scores=scores, spec=spec,
-        rule=rule, sigma2=None, dropped_regressors=dropped_names, iterations=it,
-        converged=converged, eta=eta, fitted=mu, fe_component=eta - off - X @ beta,
-        stats=stats,
+        rule=rule, sigma2=None, dropped_regressors=res.dropped_names,
+        iterations=res.iterations, converged=res.converged, eta=eta, fitted=mu,
+        fe_component=eta - off - md.X @ beta, stats=stats,
     )
