@@ -79,14 +79,13 @@ import pandas as pd
 from scipy.special import expit, log_ndtr, ndtr
 
 from ..errors import (
-    ConvergenceError,
-    ConvergenceWarning,
     EstimationError,
     InputError,
     SeparationWarning,
 )
 from ..estimation._results import finish
-from ..estimation.design import ModelData, detect_collinearity, prepare, prune_fixed_effects
+from ..estimation.design import ModelData, prepare, prune_fixed_effects
+from ..estimation.irls import irls
 from ..formula import parse_formula
 from ..inference.delta import delta_method
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
@@ -347,85 +346,45 @@ class _Fit:
     dropped_names: list[str]
 
 
+class BinaryFamily:
+    """Logit, probit or cloglog for :func:`gravity.estimation.irls.irls`: Newton
+    (observed-information) working weights and scores from :func:`_newton_terms`,
+    deviance ``-2 log L``, expected-information weights ``mu' h`` at the solution,
+    starting values ``mu = (y + 1/2) / 2``."""
+
+    def __init__(self, family: str, y: np.ndarray, pw: np.ndarray) -> None:
+        self.family, self.y, self.pw = family, y, pw
+        self.label = family
+
+    def initial_eta(self) -> np.ndarray:
+        return _link(self.family, (self.y + 0.5) / 2.0)
+
+    def working(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _newton_terms(self.family, self.y, eta)
+
+    def deviance(self, eta: np.ndarray) -> float:
+        return -2.0 * _loglik(self.family, self.y, eta, self.pw)
+
+    def variance_weights(self, eta: np.ndarray) -> np.ndarray:
+        _, d, h = _derivs(self.family, eta)
+        return d * h
+
+    def clip(self, eta: np.ndarray) -> np.ndarray:
+        return eta
+
+
 def _irls(md: ModelData, family: str, fixed_xb: np.ndarray | None, tol: float, maxiter: int,
           fixef_tol: float, fixef_maxiter: int, on_nonconvergence: str,
           beta_tol: float = 1e-10) -> _Fit:
-    """IRLS for the binary GLM. With ``fixed_xb`` the slopes are held at ``x'beta``
-    (offset) and only the fixed effects are estimated (used after bias correction)."""
-    y = md.y
-    n = md.nobs
-    pw = np.ones(n) if md.weights is None else md.weights
-    off = np.zeros(n) if md.offset is None else md.offset.copy()
-    X = md.X
-    if fixed_xb is not None:
-        off = off + fixed_xb
-        X = np.empty((n, 0))
-    fe = md.fixed_effects
-    mu0 = (y + 0.5) / 2.0
-    eta = _link(family, mu0)
-    dev = -2.0 * _loglik(family, y, eta, pw)
-    beta = np.zeros(X.shape[1])
-    work = np.empty((1 + X.shape[1], n))
-    work[1:] = X.T
-    dropped: list[str] = []
-    converged = False
-    it = 0
-    eps = np.inf
-    for it in range(1, maxiter + 1):
-        wn, score = _newton_terms(family, y, eta)
-        w = pw * wn
-        z = eta - off + score / wn
-        if fe is not None:
-            work[0] = z
-            fe.demean_inplace(work, w, tol=fixef_tol, maxiter=fixef_maxiter)
-        else:
-            work[0] = z
-        if it == 1 and fixed_xb is None and X.shape[1]:
-            drop = detect_collinearity(md, work[1:].T, X, w)
-            if drop:
-                dropped = [md.names[j] for j in drop]
-                keep = [j for j in range(X.shape[1]) if j not in drop]
-                work = np.ascontiguousarray(work[[0] + [1 + j for j in keep]])
-                md.drop_columns(drop)
-                X = md.X
-                beta = beta[keep]
-        zt, xt = work[0], work[1:]
-        if xt.shape[0]:
-            xw = xt * w
-            beta_new = np.linalg.solve(xw @ xt.T, xw @ zt)
-            eta_new = z - zt + beta_new @ xt + off
-        elif fe is not None:
-            beta_new = beta
-            eta_new = z - zt + off
-        else:
-            raise EstimationError("nothing to estimate: no regressors and no fixed effects")
-        dev_new = -2.0 * _loglik(family, y, eta_new, pw)
-        halvings = 0
-        while (not np.isfinite(dev_new) or dev_new > dev * (1 + 1e-12) + 1e-12) and \
-                halvings < 30 and it > 1:
-            halvings += 1
-            eta_new = 0.5 * (eta_new + eta)
-            beta_new = 0.5 * (beta_new + beta)
-            dev_new = -2.0 * _loglik(family, y, eta_new, pw)
-        eps = abs(dev_new - dev) / max(abs(dev_new), 0.1)
-        eps_beta = float(np.max(np.abs(beta_new - beta) / (1.0 + np.abs(beta_new)))) \
-            if beta.size else 0.0
-        eta, dev, beta = eta_new, dev_new, beta_new
-        if eps < tol and eps_beta < beta_tol:
-            converged = True
-            break
-    if not converged:
-        msg = (f"{family} did not converge in {it} iterations: relative change in deviance "
-               f"{eps:.3g} (tol {tol:g})")
-        if on_nonconvergence == "raise":
-            raise ConvergenceError(msg)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=4)
-    mu, d, h = _derivs(family, eta)
-    w = pw * d * h
-    xt = np.ascontiguousarray(work[1:])
-    if fe is not None and xt.shape[0]:
-        fe.demean_inplace(xt, w, tol=fixef_tol, maxiter=fixef_maxiter)
-    return _Fit(beta, eta, xt, it, converged, dropped)
+    """The package's IRLS engine with a binary family. With ``fixed_xb`` the slopes are
+    held at ``x'beta`` (offset) and only the fixed effects are estimated (used after
+    bias correction)."""
+    pw = np.ones(md.nobs) if md.weights is None else md.weights
+    res = irls(md, BinaryFamily(family, md.y, pw), tol=tol, maxiter=maxiter,
+               fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter,
+               on_nonconvergence=on_nonconvergence, beta_tol=beta_tol,
+               extra_offset=fixed_xb, estimate_slopes=fixed_xb is None)
+    return _Fit(res.beta, res.eta, res.xt, res.iterations, res.converged, res.dropped_names)
 
 
 def _erfinv(x: np.ndarray) -> np.ndarray:
