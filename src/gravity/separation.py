@@ -33,18 +33,20 @@ Three methods, as in ppmlhdfe:
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from .hdfe.demean import FixedEffects
 
 
-def _null_space(A: np.ndarray, rtol: float = 1e-10) -> np.ndarray:
-    """Orthonormal basis (columns) of the null space of dense ``A`` (via its Gram matrix)."""
+def _null_space(A: sp.csr_matrix, rtol: float = 1e-10) -> np.ndarray:
+    """Basis (columns) of the null space of sparse ``A``, from the eigenvectors of its
+    column-scaled Gram matrix with eigenvalues below ``rtol`` times the largest."""
     if A.shape[1] == 0:
         return np.empty((0, 0))
-    norms = np.sqrt(np.einsum("ij,ij->j", A, A))
+    norms = np.sqrt(np.asarray(A.multiply(A).sum(axis=0)).ravel())
     scale = np.where(norms > 0, norms, 1.0)
-    gram = (A / scale).T @ (A / scale)
+    gram = (A.T @ A).toarray() / np.outer(scale, scale)
     vals, vecs = np.linalg.eigh(gram)
     basis = vecs[:, vals <= rtol * max(vals.max(), 1.0)]
     return basis / scale[:, None]
@@ -72,16 +74,15 @@ def simplex_separation(
     zero = y == 0
     if not zero.any():
         return separated
-    cols = [X] if X.shape[1] else []
+    cols = [sp.csr_matrix(X)] if X.shape[1] else []
     n_fe_cols = sum(int(c.max()) + 1 for c in (fe_codes or []))
     if fe_codes and n_fe_cols <= max_dummy_columns:
         for c in fe_codes:
-            dummies = np.zeros((n, int(c.max()) + 1))
-            dummies[np.arange(n), c] = 1.0
-            cols.append(dummies)
+            cols.append(sp.csr_matrix((np.ones(n), (np.arange(n), c)),
+                                      shape=(n, int(c.max()) + 1)))
     if not cols:
         return separated
-    A = np.hstack(cols)
+    A = sp.hstack(cols).tocsr()
     active = np.ones(n, dtype=bool)
     for _ in range(50):
         z_rows = np.flatnonzero(active & zero)
@@ -90,7 +91,7 @@ def simplex_separation(
         basis = _null_space(A[active & ~zero])
         if basis.shape[1] == 0:
             break
-        B0 = A[z_rows] @ basis
+        B0 = np.asarray(A[z_rows] @ basis)
         B0[np.abs(B0) < 1e-12 * max(1.0, float(np.abs(B0).max()))] = 0.0
         if not np.any(B0):
             break
