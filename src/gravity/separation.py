@@ -119,7 +119,7 @@ def relu_separation(
     fe: FixedEffects | None,
     tol: float = 1e-5,
     maxiter: int = 1000,
-    fixef_tol: float = 1e-8,
+    fixef_tol: float = 1e-6,
 ) -> tuple[np.ndarray, int, bool]:
     """Boolean mask of separated observations by the iterative rectifier.
 
