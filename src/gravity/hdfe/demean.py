@@ -71,6 +71,44 @@ def _wdot(w, a, b):
 
 
 @nb.njit(cache=_CACHE, nogil=True)
+def _update_and_project(u, r, beta, v, w, code, inv_wsum, acc):
+    """u <- r + beta u, then v <- A_q u (fuses the CG direction update with the first
+    projection of the sweep: one pass fewer)."""
+    n = u.size
+    g_count = acc.size
+    for g in range(g_count):
+        acc[g] = 0.0
+    for i in range(n):
+        ui = r[i] + beta * u[i]
+        u[i] = ui
+        acc[code[i]] += w[i] * ui
+    for g in range(g_count):
+        acc[g] *= inv_wsum[g]
+    for i in range(n):
+        v[i] = u[i] - acc[code[i]]
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _project_and_close(u, v, w, code, inv_wsum, acc):
+    """v <- u - A_q v and return <u, v>_W (fuses the last projection of the sweep with
+    the CG product (I - K) u and its inner product: two passes fewer)."""
+    n = u.size
+    g_count = acc.size
+    for g in range(g_count):
+        acc[g] = 0.0
+    for i in range(n):
+        acc[code[i]] += w[i] * v[i]
+    for g in range(g_count):
+        acc[g] *= inv_wsum[g]
+    uv = 0.0
+    for i in range(n):
+        vi = u[i] - (v[i] - acc[code[i]])
+        v[i] = vi
+        uv += w[i] * u[i] * vi
+    return uv
+
+
+@nb.njit(cache=_CACHE, nogil=True)
 def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
     """Replace y by M y in place. Returns (iterations, converged)."""
     n = y.size
@@ -89,15 +127,21 @@ def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
     ss0 = potential
     if ssr <= 1e-300 or ss0 <= 1e-300:
         return 0, True
-    u = r.copy()
+    u = np.zeros(n)
+    beta = 0.0
     tol2 = tol * tol
+    inv0 = inv_wsum[: sizes[0]]
+    acc0 = acc[: sizes[0]]
     for it in range(1, maxiter + 1):
-        for i in range(n):
-            v[i] = u[i]
-        _sym_sweep(v, w, codes, inv_wsum, offsets, sizes, acc)
-        for i in range(n):
-            v[i] = u[i] - v[i]
-        uv = _wdot(w, u, v)
+        # v = (I - K) u with K = A_1 A_2 ... A_Q ... A_2 A_1, after u = r + beta u
+        _update_and_project(u, r, beta, v, w, codes[0], inv0, acc0)
+        for q in range(1, q_count):
+            _project(v, w, codes[q], inv_wsum[offsets[q]:offsets[q] + sizes[q]],
+                     acc[:sizes[q]])
+        for q in range(q_count - 2, 0, -1):
+            _project(v, w, codes[q], inv_wsum[offsets[q]:offsets[q] + sizes[q]],
+                     acc[:sizes[q]])
+        uv = _project_and_close(u, v, w, codes[0], inv0, acc0)
         if uv <= 0.0:
             return it, True
         alpha = ssr / uv
@@ -115,8 +159,6 @@ def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
             return it, True
         beta = ssr_new / ssr
         ssr = ssr_new
-        for i in range(n):
-            u[i] = r[i] + beta * u[i]
     return maxiter, False
 
 
