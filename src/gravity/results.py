@@ -229,8 +229,7 @@ class RegressionResults:
         spec: VcovSpec = parse_vcov(vcov, i["fixed_effects_terms"]) if vcov is not None \
             else i["vcov_spec"]
         rule = resolve_ssc(ssc) if ssc is not None else self.ssc
-        sub = i["data"].loc[i["mask"]] if spec.kind == "CRV1" else None
-        clusters = cluster_codes(sub, spec) if sub is not None else []
+        clusters = cluster_codes(i["data"], spec, i["mask"]) if spec.kind == "CRV1" else []
         vr = compute_vcov(spec=spec, bread=i["bread"], scores=i["scores"], nobs=self.nobs,
                           n_regressors=len(self.params), fe_codes=i["fe_codes"],
                           clusters=clusters, rule=rule, sigma2=i["sigma2"])

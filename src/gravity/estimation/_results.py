@@ -31,8 +31,7 @@ def finish(
     fe_component: np.ndarray,
     stats: dict[str, Any],
 ) -> RegressionResults:
-    sub = data.loc[md.mask] if spec.kind == "CRV1" else None
-    clusters = cluster_codes(sub, spec) if sub is not None else []
+    clusters = cluster_codes(data, spec, md.mask) if spec.kind == "CRV1" else []
     vr = compute_vcov(spec=spec, bread=bread, scores=scores, nobs=md.nobs,
                       n_regressors=len(md.names), fe_codes=md.fe_codes, clusters=clusters,
                       rule=rule, sigma2=sigma2)

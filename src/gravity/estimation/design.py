@@ -243,8 +243,9 @@ def prepare(
         if zero_w.any():
             md.subset(~zero_w, "zero_weight")
 
-    sub = data.loc[md.mask] if not md.mask.all() else data
-    md.fe_codes = [factorize_term(sub, term) for term in f.fixed_effects]
+    md.fe_codes = [factorize_term(data, term) for term in f.fixed_effects]
+    if not md.mask.all():
+        md.fe_codes = [recode(c[md.mask])[0] for c in md.fe_codes]
     prune_fixed_effects(md, drop_singletons=drop_singletons, drop_all_zero=poisson)
     if md.nobs == 0:
         raise EstimationError("no observations left after dropping: " + str(md.dropped))

@@ -146,8 +146,12 @@ def parse_vcov(vcov: Any, fixed_effects: tuple[tuple[str, ...], ...]) -> VcovSpe
     raise ValueError(f"cannot understand vcov={vcov!r}")
 
 
-def cluster_codes(data: pd.DataFrame, spec: VcovSpec) -> list[np.ndarray]:
-    """Integer codes for each cluster term (missing values raise)."""
+def cluster_codes(data: pd.DataFrame, spec: VcovSpec,
+                  mask: np.ndarray | None = None) -> list[np.ndarray]:
+    """Dense integer codes for each cluster term on the rows selected by ``mask``
+    (all rows when None); missing values there raise :class:`InputError`."""
+    from ..hdfe.factors import recode
+
     out = []
     for term in spec.clusters:
         for col in term:
@@ -156,10 +160,13 @@ def cluster_codes(data: pd.DataFrame, spec: VcovSpec) -> list[np.ndarray]:
 
                 raise MissingColumnError("cluster variable not found in data", column=col)
             na = data[col].isna().to_numpy()
+            if mask is not None:
+                na = na & mask
             if na.any():
                 raise InputError("missing values in cluster variable", column=col,
                                  rows=data.index[na])
-        out.append(factorize_term(data, term))
+        codes = factorize_term(data, term)
+        out.append(codes if mask is None else recode(codes[mask])[0])
     return out
 
 
