@@ -109,3 +109,14 @@ def test_ppml_converged_and_reports(fits):
     assert fit.pseudo_r2 is not None and 0 < fit.pseudo_r2 < 1
     text = fit.summary()
     assert "ln_DIST" in text and "exp_year" in text and "28,152" in text
+
+
+def test_embedded_published_table1_matches_reference_and_fit_table1(reference, data):
+    from gravity.datasets.yotov import TABLE1_PUBLISHED, fit_table1
+
+    fits = fit_table1(data)
+    for model, coefs in TABLE1_PUBLISHED.items():
+        ref = reference[reference["model"] == model].set_index("variable")["coef"]
+        for term, value in coefs.items():
+            assert round(float(ref[term]), 3) == pytest.approx(value, abs=1e-12), (model, term)
+            assert fits[model].params[term] == pytest.approx(ref[term], abs=COEF_TOL)
