@@ -45,7 +45,8 @@ def test_demo_writes_report(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "PPML" in out
     assert "True versus estimated effects" in out and "pre-trend Wald chi2(4)" in out
-    assert "covered: 7 of 7" in out
+    assert "covered: 9 of 9" in out
+    assert "BRI effect on firm entry (ln lambda)" in out
     for png in ("event_study.png", "diversification.png"):
         assert (tmp_path / png).stat().st_size > 10_000
         assert f"]({png})" in report

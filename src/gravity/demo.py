@@ -101,18 +101,6 @@ def _event_dummies(panel: pd.DataFrame, lo: int, hi: int) -> list[str]:
     return names
 
 
-def _diversification(panel: pd.DataFrame) -> pd.DataFrame:
-    """Exporter-year: number of destinations and top-5 share of exports."""
-    d = panel[["exporter", "year", "trade", "bri_o"]]
-    pos = d[d["trade"] > 0]
-    n_dest = pos.groupby(["exporter", "year"]).size().rename("n_destinations")
-    top5 = (pos.sort_values("trade", ascending=False).groupby(["exporter", "year"])["trade"]
-            .apply(lambda s: s.iloc[:5].sum()))
-    tot = pos.groupby(["exporter", "year"])["trade"].sum()
-    out = pd.concat([n_dest, (top5 / tot).rename("top5_share")], axis=1).reset_index()
-    return out
-
-
 def _md(df: pd.DataFrame, index: bool = False, digits: int = 3) -> str:
     """A GitHub-flavoured Markdown table (no tabulate dependency)."""
     d = df.reset_index() if index else df
@@ -177,7 +165,7 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     out.mkdir(parents=True, exist_ok=True)
     print("gravity demo: a simulated world, from panel to answer\n" + "=" * 54)
     yp = (yotov_path or find_yotov2016()) if yotov else None
-    prog = _Progress(9 + (yp is not None))
+    prog = _Progress(10 + (yp is not None))
     params = SimParams()
     warnings.filterwarnings("ignore", category=gv.SeparationWarning)
 
@@ -230,6 +218,23 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
                      est_nd.params["ln_fd"], f_nd, "ln_fd"))
     att = truth.bri_entry_att(panel)
     prog.done()
+    prog.step("structural entry effects: FE cloglog, 3-way, bias-corrected (gravity.margins)")
+    # P(X > 0) = 1 - exp(-lambda) in this world: the cloglog slopes are effects on ln lambda
+    panel["fd_x_dist_c"] = np.log(panel["fd_o"]) * (panel["ln_dist"] - truth.mean_ln_dist)
+    h_bri = gv.margins.bri_hypothesis(panel, exporter=None,
+                                      controls=["ln_tariff", "fd_x_dist_c"],
+                                      entry_model="cloglog", bias_correction="network")
+    h_fin = gv.margins.finance_hypothesis(panel, controls=["ln_tariff"],
+                                          entry_model="cloglog", bias_correction="network")
+    for effect, tab, spec, term, true in (
+            ("BRI effect on firm entry (ln lambda)", h_bri.table, "entry", "bri_ij",
+             params.bri_entry),
+            ("ln fd x ln dist on firm entry (ln lambda)", h_fin.table, "pecking", "fd_x_dist",
+             params.fd_dist_entry)):
+        r = tab[tab["specification"].str.contains(spec) & (tab["term"] == term)].iloc[0]
+        rows.append(_Row(effect, "cloglog 3-way, bias-corr.", float(true), float(r["estimate"]),
+                         float(r["conf_low"]), float(r["conf_high"])))
+    prog.done()
 
     # 4. event study ----------------------------------------------------------------
     prog.step("BRI event study (PPML, 3-way FE, leads and lags) and pre-trend test")
@@ -268,7 +273,8 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
 
     # 6. diversification ---------------------------------------------------------------
     prog.step("diversification over time (destinations, top-5 share)")
-    div = _diversification(panel)
+    div = gv.margins.diversification(panel, k=5).reset_index()
+    div = div[["exporter", "year", "n_destinations", "top5_share"]]
     signed = panel.groupby("exporter", observed=True)["bri_o"].max()
     div["group"] = np.where(div["exporter"].map(signed) == 1, "BRI participants", "others")
     div_g = div.groupby(["group", "year"])[["n_destinations", "top5_share"]].mean().reset_index()
