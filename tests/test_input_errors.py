@@ -183,3 +183,15 @@ def test_wald_test_matches_hand_computation(panel):
     # one restriction: the squared z statistic
     one = fit.wald_test(R=[[0, 1, 0]], q=[0.0])
     assert one["statistic"] == pytest.approx(fit.tvalues["rta"] ** 2, rel=1e-10)
+
+
+def test_fixed_effects_only_ols(panel):
+    d = panel[panel["y"] > 0].copy()
+    d["ln_y"] = np.log(d["y"])
+    fit = gv.ols("ln_y ~ 1 | exp_year", d, vcov="hetero")
+    assert len(fit.params) == 0
+    grp = d.groupby("exp_year")["ln_y"]
+    kept = d.loc[fit._internals["mask"]]
+    resid = kept["ln_y"] - kept.groupby("exp_year")["ln_y"].transform("mean")
+    assert fit.rss == pytest.approx(float((resid**2).sum()), rel=1e-10)
+    assert grp.ngroups >= fit.fe_sizes[0]

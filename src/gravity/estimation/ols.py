@@ -83,12 +83,16 @@ def ols(
         keep = [j for j in range(Xt.shape[1]) if j not in drop]
         Xt = Xt[:, keep]
         md.drop_columns(drop)
-    if Xt.shape[1] == 0:
-        raise EstimationError("no regressor left to estimate after removing collinear ones")
+    if Xt.shape[1] == 0 and fe is None:
+        raise EstimationError("nothing to estimate: no regressors and no fixed effects")
     xw = Xt * ww[:, None]
     xtx = xw.T @ Xt
-    bread = np.linalg.inv(xtx)
-    beta = np.linalg.solve(xtx, xw.T @ yt)
+    if Xt.shape[1]:
+        bread = np.linalg.inv(xtx)
+        beta = np.linalg.solve(xtx, xw.T @ yt)
+    else:  # fixed effects only (or every regressor absorbed)
+        bread = np.zeros((0, 0))
+        beta = np.zeros(0)
     u = yt - Xt @ beta
     rss = float(ww @ (u * u))
     n = md.nobs
