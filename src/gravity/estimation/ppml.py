@@ -34,15 +34,6 @@ from .irls import irls
 _ETA_MAX = 700.0
 
 
-def poisson_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
-    """``2 sum w [y log(y/mu) - (y - mu)]``."""
-    return float(2.0 * np.sum(w * (xlogy(y, y) - xlogy(y, mu) - (y - mu))))
-
-
-def poisson_loglik(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
-    return float(np.sum(w * (xlogy(y, mu) - mu - gammaln(y + 1.0))))
-
-
 def ppml(
     formula: str,
     data: pd.DataFrame,
@@ -130,20 +121,33 @@ class PoissonFamily:
         self.sum_pwy = float(self.pwy.sum())
         self.c_ylogy = float(pw @ xlogy(y, y))
         self.mean_y = self.sum_pwy / float(pw.sum())
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (eta, exp(eta))
+
+    def mu(self, eta: np.ndarray) -> np.ndarray:
+        """``exp(eta)``, reused when called again with the same array."""
+        if self._last is not None and self._last[0] is eta:
+            return self._last[1]
+        mu = np.exp(eta)
+        self._last = (eta, mu)
+        return mu
 
     def initial_eta(self) -> np.ndarray:
         return np.log(0.5 * (self.y + self.mean_y))
 
     def working(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mu = np.exp(eta)
+        mu = self.mu(eta)
         return mu, self.y - mu
 
     def deviance(self, eta: np.ndarray) -> float:
         return 2.0 * (self.c_ylogy - float(self.pwy @ eta) - self.sum_pwy
-                      + float(self.pw @ np.exp(eta)))
+                      + float(self.pw @ self.mu(eta)))
+
+    def loglik_saturated(self) -> float:
+        """``sum w [y log y - y - log y!]``: the log-likelihood is this minus deviance / 2."""
+        return self.c_ylogy - self.sum_pwy - float(self.pw @ gammaln(self.y + 1.0))
 
     def variance_weights(self, eta: np.ndarray) -> np.ndarray:
-        return np.exp(eta)
+        return self.mu(eta)
 
     def clip(self, eta: np.ndarray) -> np.ndarray:
         return np.minimum(eta, _ETA_MAX, out=eta)
@@ -158,16 +162,18 @@ def _fit(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter, on_noncon
     res = irls(md, family, tol=tol, maxiter=maxiter, fixef_tol=fixef_tol,
                fixef_maxiter=fixef_maxiter, on_nonconvergence=on_nonconvergence)
     eta, beta, xt = res.eta, res.beta, res.xt
-    mu = np.exp(eta)
+    mu = family.mu(eta)
     xw = xt * res.weights
     bread = np.linalg.inv(xw @ xt.T) if xt.shape[0] else np.zeros((0, 0))
     scores = (xt * (pw * (y - mu))).T
-    mu0 = np.full(n, family.mean_y)
+    deviance = family.deviance(eta)
+    null_deviance = family.deviance(np.full(n, np.log(family.mean_y)))
+    ll_sat = family.loglik_saturated()
     stats = {
-        "deviance": poisson_deviance(y, mu, pw),
-        "null_deviance": poisson_deviance(y, mu0, pw),
-        "loglik": poisson_loglik(y, mu, pw),
-        "null_loglik": poisson_loglik(y, mu0, pw),
+        "deviance": deviance,
+        "null_deviance": null_deviance,
+        "loglik": ll_sat - deviance / 2.0,
+        "null_loglik": ll_sat - null_deviance / 2.0,
     }
     return finish(
         model="ppml", md=md, data=data, beta=beta, bread=bread, scores=scores, spec=spec,
