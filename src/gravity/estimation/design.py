@@ -313,10 +313,16 @@ def detect_collinearity(
     ww = np.ones(X_tilde.shape[0]) if w is None else w
     drop: list[int] = []
     messages: list[str] = []
-    ss_after = np.einsum("ik,ik,i->k", X_tilde, X_tilde, ww)
+    # column by column (each column of X~ and X is one contiguous pass): no N x K copies
+    wx_tilde = [ww * X_tilde[:, j] for j in range(k)]
+    ss_after = np.array([float(wx_tilde[j] @ X_tilde[:, j]) for j in range(k)])
     if md.fe_codes:
-        mean = (ww @ X_raw) / ww.sum()
-        ss_before = np.einsum("ik,ik,i->k", X_raw - mean, X_raw - mean, ww)
+        wsum = float(ww.sum())
+        ss_before = np.empty(k)
+        for j in range(k):
+            xj = X_raw[:, j]
+            centred = xj - float(ww @ xj) / wsum
+            ss_before[j] = float((ww * centred) @ centred)
         for j in range(k):
             if ss_before[j] == 0 or ss_after[j] <= tol * ss_before[j]:
                 absorbing = [
@@ -335,7 +341,7 @@ def detect_collinearity(
                 messages.append(f"'{md.names[j]}' is zero in every observation")
     # exact collinearity among the rest: incremental Cholesky
     keep = [j for j in range(k) if j not in drop]
-    xtx = (X_tilde[:, keep] * ww[:, None]).T @ X_tilde[:, keep]
+    xtx = np.array([[float(wx_tilde[a] @ X_tilde[:, b]) for b in keep] for a in keep])
     chosen: list[int] = []
     for pos, j in enumerate(keep):
         cols = [keep.index(c) for c in chosen]
