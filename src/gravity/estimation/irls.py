@@ -31,6 +31,11 @@ from ..errors import ConvergenceError, ConvergenceWarning, EstimationError
 from .design import ModelData, detect_collinearity
 
 
+#: the demeaning tolerance of the next IRLS step: this factor times the last relative
+#: change in deviance (floored at ``fixef_tol``)
+INNER_TOL_FACTOR = 1e-2
+
+
 class Family(Protocol):
     """What IRLS needs from a GLM family (bound to one outcome and prior weights)."""
 
@@ -148,7 +153,7 @@ def irls(
             converged = True
             break
         if fe is not None:
-            inner_tol = max(fixef_tol, min(inner_tol, 0.01 * eps_dev))
+            inner_tol = max(fixef_tol, min(inner_tol, INNER_TOL_FACTOR * eps_dev))
     if not converged:
         msg = (f"{family.label} did not converge in {it} iterations: last relative change "
                f"in deviance {eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
