@@ -30,7 +30,6 @@ import numpy as np
 from ..errors import ConvergenceError, ConvergenceWarning, EstimationError
 from .design import ModelData, detect_collinearity
 
-
 #: the demeaning tolerance of the next IRLS step: this factor times the last relative
 #: change in deviance (floored at ``fixef_tol``)
 INNER_TOL_FACTOR = 1e-2
