@@ -86,20 +86,14 @@ PAIR_CONTROLS = ["ln_tariff", "fd_x_dist_c"]
 
 
 def _world(seed: int, params, countries: int, years: range):
-    from gravity.simulate import simulate_world
+    from gravity.simulate import add_structural_covariates, simulate_world
     from gravity.simulate.world import load_capitals
 
     iso = list(load_capitals()["iso3"][:countries])
     if "CHN" not in iso:
         iso[-1] = "CHN"
     panel, truth = simulate_world(params, seed=seed, countries=iso, years=years)
-    # the covariates of the structural equation that vary by pair and year (the fixed
-    # effects absorb the rest): tariffs and the exporter's FD x distance
-    panel["ln_tariff"] = np.log1p(panel["tariff"] / 100.0)
-    panel["fd_x_dist_c"] = np.log(panel["fd_o"]) * (panel["ln_dist"] - truth.mean_ln_dist)
-    # the number of destinations saturates (concave in ln GDP): a quadratic in ln gdp_o
-    panel["ln_gdp_o_sq"] = (panel["ln_gdp_o"] - panel["ln_gdp_o"].mean()) ** 2
-    return panel, truth
+    return add_structural_covariates(panel, truth), truth
 
 
 def _row(hyp: str, tab: pd.DataFrame, spec_contains: str, term: str, target: float,

@@ -195,3 +195,11 @@ def test_fixed_effects_only_ols(panel):
     resid = kept["ln_y"] - kept.groupby("exp_year")["ln_y"].transform("mean")
     assert fit.rss == pytest.approx(float((resid**2).sum()), rel=1e-10)
     assert grp.ngroups >= fit.fe_sizes[0]
+
+
+def test_negative_outcome_raises_even_without_separation_checks(panel):
+    d = panel.copy()
+    d.loc[4, "y"] = -2.0
+    with pytest.raises(NegativeValueError) as exc:
+        gv.ppml("y ~ x | exp_year", d, separation=None)
+    assert exc.value.rows == [4]

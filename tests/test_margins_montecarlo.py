@@ -17,7 +17,7 @@ import pytest
 
 from gravity import ppml
 from gravity.margins import bri_hypothesis, finance_hypothesis
-from gravity.simulate import SimParams, simulate_world
+from gravity.simulate import SimParams, add_structural_covariates, simulate_world
 from gravity.simulate.world import load_capitals
 
 YEARS = range(2008, 2021)
@@ -30,10 +30,7 @@ def _world(seed, params, countries=20):
     if "CHN" not in iso:
         iso[-1] = "CHN"
     panel, truth = simulate_world(params, seed=seed, countries=iso, years=YEARS)
-    panel["ln_tariff"] = np.log1p(panel["tariff"] / 100.0)
-    panel["fd_x_dist_c"] = np.log(panel["fd_o"]) * (panel["ln_dist"] - truth.mean_ln_dist)
-    panel["ln_gdp_o_sq"] = (panel["ln_gdp_o"] - panel["ln_gdp_o"].mean()) ** 2
-    return panel, truth
+    return add_structural_covariates(panel, truth), truth
 
 
 def _flows(panel):

@@ -158,7 +158,7 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     """
     import gravity as gv
     from gravity.datasets.yotov import find_yotov2016
-    from gravity.simulate import SimParams, simulate_world
+    from gravity.simulate import SimParams, add_structural_covariates, simulate_world
 
     t0 = time.perf_counter()
     out = Path(out_dir)
@@ -172,7 +172,7 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     # 1. simulate ------------------------------------------------------------------
     prog.step(f"simulating the world (seed {seed}) and building the panel with build_panel")
     panel, truth = simulate_world(params, seed=seed, countries=countries, years=years)
-    panel["ln_tariff"] = np.log1p(panel["tariff"] / 100.0)
+    add_structural_covariates(panel, truth)
     panel["fd_x_dist"] = np.log(panel["fd_o"]) * panel["ln_dist"]
     panel["D"] = (panel["trade"] > 0).astype(float)
     panel["p_entry"] = truth.latent["p_entry"].to_numpy()
@@ -220,7 +220,6 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     prog.done()
     prog.step("structural entry effects: FE cloglog, 3-way, bias-corrected (gravity.margins)")
     # P(X > 0) = 1 - exp(-lambda) in this world: the cloglog slopes are effects on ln lambda
-    panel["fd_x_dist_c"] = np.log(panel["fd_o"]) * (panel["ln_dist"] - truth.mean_ln_dist)
     h_bri = gv.margins.bri_hypothesis(panel, exporter=None,
                                       controls=["ln_tariff", "fd_x_dist_c"],
                                       entry_model="cloglog", bias_correction="network")

@@ -259,7 +259,8 @@ class RegressionResults:
 
             i["fe_values"] = recover_fixed_effects(i["fe_component"], i["fe_codes"])
         out = {}
-        sub = i["data"].loc[i["mask"]]
+        label_cols = sorted({c for term in i["fixed_effects_terms"] for c in term})
+        sub = i["data"].loc[i["mask"], label_cols]
         for q, term in enumerate(i["fixed_effects_terms"]):
             codes = i["fe_codes"][q]
             g = int(codes.max()) + 1

@@ -145,6 +145,7 @@ def prepare(
     missing: str = "raise",
     poisson: bool = False,
     drop_singletons: bool = True,
+    drop_all_zero: bool | None = None,
 ) -> ModelData:
     """Validate the input and build the estimation sample.
 
@@ -156,7 +157,8 @@ def prepare(
     extra_columns : columns that must be present and non-missing (cluster variables)
     missing : ``"raise"`` (default) raises :class:`MissingValueError` naming the
         column and rows; ``"drop"`` drops those rows and counts them
-    poisson : apply Poisson checks (outcome >= 0) and drop all-zero fixed-effect groups
+    poisson : apply the Poisson checks (outcome >= 0, not all zero)
+    drop_all_zero : drop fixed-effect groups whose outcome is all zero (default: ``poisson``)
     drop_singletons : drop singleton groups iteratively (default, as reghdfe/ppmlhdfe)
     """
     if not isinstance(data, pd.DataFrame):
@@ -246,7 +248,8 @@ def prepare(
     md.fe_codes = [factorize_term(data, term) for term in f.fixed_effects]
     if not md.mask.all():
         md.fe_codes = [recode(c[md.mask])[0] for c in md.fe_codes]
-    prune_fixed_effects(md, drop_singletons=drop_singletons, drop_all_zero=poisson)
+    prune_fixed_effects(md, drop_singletons=drop_singletons,
+                        drop_all_zero=poisson if drop_all_zero is None else drop_all_zero)
     if md.nobs == 0:
         raise EstimationError("no observations left after dropping: " + str(md.dropped))
     if poisson and not np.any(md.y > 0):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, xlogy
 
-from ..errors import EstimationError, SeparationWarning
+from ..errors import SeparationWarning
 from ..formula import parse_formula
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
 from ..results import RegressionResults
@@ -75,18 +75,16 @@ def ppml(
     spec = parse_vcov(vcov, f.fixed_effects)
     rule = resolve_ssc(ssc)
     md = prepare(f, data, weights=weights, offset=offset, extra_columns=spec.columns(),
-                 missing=missing, poisson="fe" in methods, drop_singletons=drop_singletons)
-    if "fe" not in methods and np.any(md.y < 0):  # pragma: no cover - prepare checks
-        raise EstimationError("negative outcome")
+                 missing=missing, poisson=True, drop_singletons=drop_singletons,
+                 drop_all_zero="fe" in methods)
     if methods & {"simplex", "relu"}:
         from ..separation import drop_separated
 
         drop_separated(md, methods, drop_singletons=drop_singletons)
-    if md.dropped.get("separated_fe") or md.dropped.get("separated_simplex") or \
-            md.dropped.get("separated_relu"):
-        n_sep = sum(v for k, v in md.dropped.items() if k.startswith("separated"))
-        warnings.warn(f"{n_sep} separated observations dropped "
-                      f"({', '.join(f'{k}: {v}' for k, v in md.dropped.items() if k.startswith('separated'))})",
+    separated = {k: v for k, v in md.dropped.items() if k.startswith("separated")}
+    if separated:
+        detail = ", ".join(f"{k}: {v}" for k, v in separated.items())
+        warnings.warn(f"{sum(separated.values())} separated observations dropped ({detail})",
                       SeparationWarning, stacklevel=2)
     return _fit(md, data, spec, rule, tol, maxiter, fixef_tol, fixef_maxiter,
                 on_nonconvergence)

@@ -37,18 +37,22 @@ import numpy as np
 _CACHE = True
 
 
-@nb.njit(cache=_CACHE, nogil=True, fastmath=False)
+@nb.njit(cache=_CACHE, nogil=True)
+def _group_means(v, w, code, inv_wsum, acc):
+    """acc <- weighted mean of v within each group of one fixed effect."""
+    for g in range(acc.size):
+        acc[g] = 0.0
+    for i in range(v.size):
+        acc[code[i]] += w[i] * v[i]
+    for g in range(acc.size):
+        acc[g] *= inv_wsum[g]
+
+
+@nb.njit(cache=_CACHE, nogil=True)
 def _project(v, w, code, inv_wsum, acc):
     """v <- v - P_q v for one fixed effect (weighted group means subtracted)."""
-    n = v.size
-    g_count = acc.size
-    for g in range(g_count):
-        acc[g] = 0.0
-    for i in range(n):
-        acc[code[i]] += w[i] * v[i]
-    for g in range(g_count):
-        acc[g] *= inv_wsum[g]
-    for i in range(n):
+    _group_means(v, w, code, inv_wsum, acc)
+    for i in range(v.size):
         v[i] -= acc[code[i]]
 
 
@@ -92,16 +96,9 @@ def _update_and_project(u, r, beta, v, w, code, inv_wsum, acc):
 def _project_and_close(u, v, w, code, inv_wsum, acc):
     """v <- u - A_q v and return <u, v>_W (fuses the last projection of the sweep with
     the CG product (I - K) u and its inner product: two passes fewer)."""
-    n = u.size
-    g_count = acc.size
-    for g in range(g_count):
-        acc[g] = 0.0
-    for i in range(n):
-        acc[code[i]] += w[i] * v[i]
-    for g in range(g_count):
-        acc[g] *= inv_wsum[g]
+    _group_means(v, w, code, inv_wsum, acc)
     uv = 0.0
-    for i in range(n):
+    for i in range(u.size):
         vi = u[i] - (v[i] - acc[code[i]])
         v[i] = vi
         uv += w[i] * u[i] * vi

@@ -9,6 +9,7 @@ equations and :mod:`gravity.simulate.world` for the data.
 from gravity.simulate.params import SimParams
 from gravity.simulate.world import (
     SimulationTruth,
+    add_structural_covariates,
     capital_distances,
     great_circle_km,
     load_capitals,
@@ -18,6 +19,7 @@ from gravity.simulate.world import (
 __all__ = [
     "SimParams",
     "SimulationTruth",
+    "add_structural_covariates",
     "capital_distances",
     "great_circle_km",
     "load_capitals",

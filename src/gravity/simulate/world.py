@@ -272,3 +272,19 @@ def simulate_world(
     truth = SimulationTruth(params=p, seed=seed, countries=list(iso), years=ys, mean_ln_dist=m,
                             latent=latent, country_year=cy, provenance=prov)
     return panel, truth
+
+
+def add_structural_covariates(panel: pd.DataFrame, truth: SimulationTruth) -> pd.DataFrame:
+    """Add the pair-year covariates of the world's own equations (in place; returned):
+
+    * ``ln_tariff = ln(1 + tariff / 100)``;
+    * ``fd_x_dist_c = ln fd_o x (ln dist - m)``, the finance x distance term centred at the
+      world's mean log distance ``m`` (``truth.mean_ln_dist``), so that ``bri_*`` and
+      ``fd_*`` effects are the structural parameters;
+    * ``ln_gdp_o_sq``: the squared centred log exporter GDP (the number of destinations
+      saturates in GDP).
+    """
+    panel["ln_tariff"] = np.log1p(panel["tariff"] / 100.0)
+    panel["fd_x_dist_c"] = np.log(panel["fd_o"]) * (panel["ln_dist"] - truth.mean_ln_dist)
+    panel["ln_gdp_o_sq"] = (panel["ln_gdp_o"] - panel["ln_gdp_o"].mean()) ** 2
+    return panel
