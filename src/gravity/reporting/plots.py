@@ -5,27 +5,39 @@ Every function builds a :class:`matplotlib.figure.Figure` without ``pyplot``
 accumulate global figures), or draws on ``ax=`` when one is given, and returns
 the Figure. Save with ``fig.savefig("file.png")``; in a notebook, display it
 with ``IPython.display.display(fig)`` or leave it as the cell's last value.
+
+matplotlib is imported by the functions that draw, so that ``import gravity``
+does not load it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the package
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["coefplot", "event_study_plot", "diversification_plot", "distance_elasticity_plot"]
 
 _TIDY_COLS = ("estimate", "conf_low", "conf_high")
 
 
+def _figure(figsize: tuple[float, float]) -> Figure:
+    """A new constrained-layout Figure, not registered with ``pyplot``."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, layout="constrained")
+
+
 def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax  # type: ignore[return-value]
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = _figure(figsize)
     return fig, fig.add_subplot()
 
 
@@ -184,7 +196,7 @@ def diversification_plot(
     n = len(indicators)
     ncols = ncols or min(n, 3)
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=figsize or (4.0 * ncols, 3.2 * nrows), layout="constrained")
+    fig = _figure(figsize or (4.0 * ncols, 3.2 * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     groups = [(None, df)] if group is None else list(df.groupby(group, sort=True))
     for ax, ind in zip(axes, indicators, strict=False):

@@ -78,8 +78,8 @@ def _select(countries: Sequence[str] | None) -> pd.DataFrame:
 def capital_distances(countries: Sequence[str] | None = None) -> pd.DataFrame:
     """``exporter, importer, dist`` (km, great circle between capitals), all ordered pairs."""
     cap = _select(countries)
-    e, i = np.meshgrid(np.arange(len(cap)), np.arange(len(cap)), indexing="ij")
-    e, i = e.ravel(), i.ravel()
+    eg, ig = np.meshgrid(np.arange(len(cap)), np.arange(len(cap)), indexing="ij")
+    e, i = eg.ravel(), ig.ravel()
     ok = e != i
     e, i = e[ok], i[ok]
     lat, lon = cap["lat"].to_numpy(float), cap["lon"].to_numpy(float)
@@ -209,8 +209,8 @@ def simulate_world(
     nu = rng.normal(0.0, p.pair_sd, (C, C))
 
     # the square, in build_panel's order: (exporter, importer, year), exporter != importer
-    e, i, t = np.meshgrid(np.arange(C), np.arange(C), np.arange(T), indexing="ij")
-    e, i, t = e.ravel(), i.ravel(), t.ravel()
+    eg, ig, tg = np.meshgrid(np.arange(C), np.arange(C), np.arange(T), indexing="ij")
+    e, i, t = eg.ravel(), ig.ravel(), tg.ravel()
     keep = e != i
     e, i, t = e[keep], i[keep], t[keep]
     n = e.size
