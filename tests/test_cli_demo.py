@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 
@@ -51,13 +53,60 @@ def test_demo_writes_report(tmp_path, capsys):
         assert (tmp_path / png).stat().st_size > 10_000
         assert f"]({png})" in report
     assert "| distance elasticity | PPML 2-way | -1.000 |" in report
+    # warnings are recorded, not silenced: listed in the Notes of the output and report
+    assert "Notes: warnings raised during the run" in out
+    assert "## Notes" in report
+    assert "SeparationWarning (" in out and "SeparationWarning (" in report
 
 
 def test_demo_cli_options_are_wired():
-    import inspect
-
     from gravity.demo import run_demo
 
     sig = inspect.signature(run_demo)
     for name in ("seed", "countries", "years", "figures", "yotov"):
         assert name in sig.parameters
+
+
+def test_demo_and_cli_do_not_silence_warnings():
+    """Project rule: no ``filterwarnings("ignore")``/``simplefilter("ignore")``; the demo
+    and the CLI import the layers below from their subpackages."""
+    import gravity.cli
+    import gravity.demo
+
+    for mod in (gravity.demo, gravity.cli):
+        src = inspect.getsource(mod)
+        assert 'filterwarnings("ignore"' not in src and 'simplefilter("ignore"' not in src
+        assert "import gravity as gv" not in src
+
+
+def test_demo_notes_count_each_warning_once():
+    import warnings
+    from types import SimpleNamespace
+
+    from gravity.demo import _Notes
+    from gravity.errors import ConvergenceWarning, SeparationWarning
+
+    def fit_emitting(carry: bool):
+        w = SeparationWarning("3 separated observations dropped")
+        warnings.warn(w, stacklevel=1)
+        warnings.warn("something else", UserWarning, stacklevel=1)
+        record = warnings.WarningMessage(w, SeparationWarning, __file__, 0)
+        return SimpleNamespace(warnings=[record] if carry else None)
+
+    def fit_carrying_only():
+        w = ConvergenceWarning("IRLS stopped at maxiter")
+        return SimpleNamespace(warnings=[warnings.WarningMessage(w, ConvergenceWarning,
+                                                                 __file__, 0)])
+
+    notes = _Notes()
+    with notes.recording():
+        notes.call(fit_emitting, True)   # carried and emitted: counted once
+        notes.call(fit_emitting, False)  # emitted only (no fit.warnings yet)
+        notes.call(fit_carrying_only)    # carried only
+        notes.call(lambda: {"a": fit_carrying_only(), "b": fit_carrying_only()})
+        warnings.warn("outside any fit", UserWarning, stacklevel=1)
+        live = notes.lines()
+    assert live == notes.lines()
+    assert live == ["SeparationWarning (2): 3 separated observations dropped",
+                    "UserWarning (3): something else",
+                    "ConvergenceWarning (3): IRLS stopped at maxiter"]

@@ -29,12 +29,22 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from gravity.datasets.yotov import find_yotov2016
+from gravity.estimation import ols, ppml
+from gravity.margins import bri_hypothesis, diversification, finance_hypothesis
+from gravity.reporting import diversification_plot, etable, event_study_plot
+from gravity.simulate import SimParams, add_structural_covariates, simulate_world
 
 __all__ = ["run_demo"]
 
@@ -71,7 +81,87 @@ class _Progress:
               flush=True)
 
 
-def _row(effect: str, model: str, true: float, fit, term: str) -> _Row:
+_R = TypeVar("_R")
+_NOTE_WIDTH = 240  # characters of a warning's first message shown in the Notes
+
+
+@dataclass
+class _Notes:
+    """Warnings raised during the run: recorded, never silenced, listed in the Notes.
+
+    :meth:`call` runs one step (a fit) and keeps the warnings its results carry
+    (``fit.warnings``, also of the fits in a dict or in ``.fits``) and those recorded
+    while it ran, each warning once; :meth:`recording` records everything else
+    (simulation, figures, the Yotov part).
+    """
+
+    records: list[tuple[str, str]] = field(default_factory=list)
+    _live: list[list[warnings.WarningMessage]] = field(default_factory=list)
+
+    @staticmethod
+    def _key(w: Any) -> tuple[str, str]:
+        message = getattr(w, "message", w)
+        category = getattr(w, "category", type(message))
+        return getattr(category, "__name__", str(category)), str(message)
+
+    def _add(self, caught: Sequence[Any]) -> None:
+        self.records += [self._key(w) for w in caught]
+
+    @contextmanager
+    def recording(self) -> Iterator[None]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # record every warning, silence none
+            self._live.append(caught)
+            try:
+                yield
+            finally:
+                self._live.remove(caught)
+                self._add(caught)
+
+    def call(self, step: Callable[..., _R], *args: Any, **kwargs: Any) -> _R:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = step(*args, **kwargs)
+        carried = _carried_warnings(result)
+        self._add(carried)
+        # a warning both carried and emitted is counted once
+        seen = Counter(self._key(w) for w in carried)
+        for w in caught:
+            key = self._key(w)
+            if seen[key]:
+                seen[key] -= 1
+            else:
+                self.records.append(key)
+        return result
+
+    def lines(self) -> list[str]:
+        """``Category (count): first message`` per category, in order of first appearance."""
+        pending: list[tuple[str, str]] = []
+        for caught in self._live:
+            pending += [(w.category.__name__, str(w.message)) for w in caught]
+        by_category: dict[str, list[str]] = {}
+        for category, message in self.records + pending:
+            by_category.setdefault(category, []).append(message)
+        out = []
+        for category, messages in by_category.items():
+            first = " ".join(messages[0].split())
+            if len(first) > _NOTE_WIDTH:
+                first = first[:_NOTE_WIDTH - 3] + "..."
+            out.append(f"{category} ({len(messages)}): {first}")
+        return out
+
+
+def _carried_warnings(result: Any) -> list[Any]:
+    """``result.warnings``, or those of the fits in a dict / in ``result.fits``."""
+    if isinstance(getattr(result, "warnings", None), list | tuple):
+        return list(result.warnings)
+    fits = result if isinstance(result, dict) else getattr(result, "fits", None)
+    if isinstance(fits, dict):
+        return [w for f in fits.values() for w in _carried_warnings(f)]
+    return []
+
+
+def _row(effect: str, model: str, true: float, fit: Any, term: str) -> _Row:
     ci = fit.conf_int().loc[term]
     return _Row(effect, model, float(true), float(fit.params[term]), float(ci.iloc[0]),
                 float(ci.iloc[1]))
@@ -104,7 +194,7 @@ def _event_dummies(panel: pd.DataFrame, lo: int, hi: int) -> list[str]:
 def _md(df: pd.DataFrame, index: bool = False, digits: int = 3) -> str:
     """A GitHub-flavoured Markdown table (no tabulate dependency)."""
     d = df.reset_index() if index else df
-    def cell(x) -> str:
+    def cell(x: object) -> str:
         if isinstance(x, float | np.floating):
             return f"{x:.{digits}f}"
         return str(x).replace("|", "\\|")
@@ -125,13 +215,13 @@ def _table(rows: list[_Row]) -> pd.DataFrame:
     })
 
 
-def _yotov(path, gv) -> tuple[str, str] | None:
+def _yotov(path: str | Path, notes: _Notes) -> tuple[str, str] | None:
     """Table 1 of Yotov et al. (2016): every coefficient of the four models next to
     the published value (three decimals), and the observation counts."""
     from gravity.datasets import load_yotov2016, yotov2016_application_data
     from gravity.datasets.yotov import TABLE1_PUBLISHED, fit_table1
 
-    fits = fit_table1(yotov2016_application_data(load_yotov2016(path)))
+    fits = notes.call(fit_table1, yotov2016_application_data(load_yotov2016(path)))
     rows = []
     for model, fit in fits.items():
         for term, published in TABLE1_PUBLISHED[model].items():
@@ -155,19 +245,25 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     ``countries``/``years`` restrict the simulated world (default: 80 countries,
     2008-2022); ``yotov=False`` skips the Yotov et al. (2016) reproduction even when
     the data is found. Returns 0 (the exit status of ``gravity demo``).
-    """
-    import gravity as gv
-    from gravity.datasets.yotov import find_yotov2016
-    from gravity.simulate import SimParams, add_structural_covariates, simulate_world
 
+    Warnings raised on the way are recorded, not silenced, and listed in a "Notes"
+    section of the output and of the report (count and first message per category).
+    """
+    notes = _Notes()
+    with notes.recording():
+        return _run(notes, Path(out_dir), yotov_path, seed=seed, countries=countries,
+                    years=years, figures=figures, yotov=yotov)
+
+
+def _run(notes: _Notes, out: Path, yotov_path: str | Path | None, *, seed: int,
+         countries: list[str] | None, years: range | list[int] | None, figures: bool,
+         yotov: bool) -> int:
     t0 = time.perf_counter()
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     print("gravity demo: a simulated world, from panel to answer\n" + "=" * 54)
     yp = (yotov_path or find_yotov2016()) if yotov else None
     prog = _Progress(10 + (yp is not None))
     params = SimParams()
-    warnings.filterwarnings("ignore", category=gv.SeparationWarning)
 
     # 1. simulate ------------------------------------------------------------------
     prog.step(f"simulating the world (seed {seed}) and building the panel with build_panel")
@@ -185,13 +281,13 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     clu = {"CRV1": "pair"}
     # 2. PPML ----------------------------------------------------------------------
     prog.step("PPML, exporter-year + importer-year FE (distance)")
-    f_dist = gv.ppml("trade ~ ln_dist + ln_tariff + bri_ij + fd_x_dist | exp_year + imp_year",
-                     panel, vcov=clu)
+    f_dist = notes.call(ppml, "trade ~ ln_dist + ln_tariff + bri_ij + fd_x_dist"
+                        " | exp_year + imp_year", panel, vcov=clu)
     rows.append(_row("distance elasticity", "PPML 2-way", params.dist_elasticity, f_dist, "ln_dist"))
     prog.done()
     prog.step("PPML, exporter-year + importer-year + pair FE (tariff, BRI, finance x distance)")
-    f_3 = gv.ppml("trade ~ ln_tariff + bri_ij + fd_x_dist | exp_year + imp_year + pair",
-                  panel, vcov=clu)
+    f_3 = notes.call(ppml, "trade ~ ln_tariff + bri_ij + fd_x_dist | exp_year + imp_year + pair",
+                     panel, vcov=clu)
     rows.append(_row("tariff elasticity", "PPML 3-way", params.tariff_elasticity, f_3, "ln_tariff"))
     rows.append(_row("BRI effect on flows", "PPML 3-way", params.bri_flow, f_3, "bri_ij"))
     rows.append(_row("ln fd x ln dist on flows", "PPML 3-way", params.fd_dist_flow, f_3,
@@ -200,31 +296,31 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
 
     # 3. extensive margin ------------------------------------------------------------
     prog.step("extensive margin: LPM of 1[trade > 0], Poisson of the number of destinations")
-    f_lpm = gv.ols("D ~ bri_ij | exp_year + imp_year + pair", panel, vcov=clu)
-    est_lpm = gv.ols("p_entry ~ bri_ij | exp_year + imp_year + pair", panel)
+    f_lpm = notes.call(ols, "D ~ bri_ij | exp_year + imp_year + pair", panel, vcov=clu)
+    est_lpm = notes.call(ols, "p_entry ~ bri_ij | exp_year + imp_year + pair", panel)
     rows.append(_row("BRI effect on P(trade > 0)", "LPM 3-way", est_lpm.params["bri_ij"], f_lpm,
                      "bri_ij"))
-    f_lpm2 = gv.ols("D ~ fd_x_dist | exp_year + imp_year + pair", panel, vcov=clu)
-    est_lpm2 = gv.ols("p_entry ~ fd_x_dist | exp_year + imp_year + pair", panel)
+    f_lpm2 = notes.call(ols, "D ~ fd_x_dist | exp_year + imp_year + pair", panel, vcov=clu)
+    est_lpm2 = notes.call(ols, "p_entry ~ fd_x_dist | exp_year + imp_year + pair", panel)
     rows.append(_row("ln fd x ln dist on P(trade > 0)", "LPM 3-way",
                      est_lpm2.params["fd_x_dist"], f_lpm2, "fd_x_dist"))
     nd = (panel.groupby(["exporter", "year"], observed=True)
           .agg(n_dest=("D", "sum"), e_n_dest=("p_entry", "sum"), fd=("fd_o", "first"))
           .reset_index())
     nd["ln_fd"] = np.log(nd["fd"])
-    f_nd = gv.ppml("n_dest ~ ln_fd | exporter + year", nd, vcov={"CRV1": "exporter"})
-    est_nd = gv.ppml("e_n_dest ~ ln_fd | exporter + year", nd)
+    f_nd = notes.call(ppml, "n_dest ~ ln_fd | exporter + year", nd, vcov={"CRV1": "exporter"})
+    est_nd = notes.call(ppml, "e_n_dest ~ ln_fd | exporter + year", nd)
     rows.append(_row("finance on no. of destinations", "Poisson exp+year FE",
                      est_nd.params["ln_fd"], f_nd, "ln_fd"))
     att = truth.bri_entry_att(panel)
     prog.done()
     prog.step("structural entry effects: FE cloglog, 3-way, bias-corrected (gravity.margins)")
     # P(X > 0) = 1 - exp(-lambda) in this world: the cloglog slopes are effects on ln lambda
-    h_bri = gv.margins.bri_hypothesis(panel, exporter=None,
-                                      controls=["ln_tariff", "fd_x_dist_c"],
-                                      entry_model="cloglog", bias_correction="network")
-    h_fin = gv.margins.finance_hypothesis(panel, controls=["ln_tariff"],
-                                          entry_model="cloglog", bias_correction="network")
+    h_bri = notes.call(bri_hypothesis, panel, exporter=None,
+                       controls=["ln_tariff", "fd_x_dist_c"], entry_model="cloglog",
+                       bias_correction="network")
+    h_fin = notes.call(finance_hypothesis, panel, controls=["ln_tariff"],
+                       entry_model="cloglog", bias_correction="network")
     for effect, tab, spec, term, true in (
             ("BRI effect on firm entry (ln lambda)", h_bri.table, "entry", "bri_ij",
              params.bri_entry),
@@ -238,8 +334,8 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     # 4. event study ----------------------------------------------------------------
     prog.step("BRI event study (PPML, 3-way FE, leads and lags) and pre-trend test")
     ev = _event_dummies(panel, *EVENT_WINDOW)
-    f_ev = gv.ppml("trade ~ " + " + ".join(ev) + " + ln_tariff + fd_x_dist"
-                   " | exp_year + imp_year + pair", panel, vcov=clu)
+    f_ev = notes.call(ppml, "trade ~ " + " + ".join(ev) + " + ln_tariff + fd_x_dist"
+                      " | exp_year + imp_year + pair", panel, vcov=clu)
     leads = [c for c in ev if c.startswith("ev_m")]
     pretrend = f_ev.wald_test(leads)
     w, df_w, p_w = pretrend["statistic"], pretrend["df"], pretrend["pvalue"]
@@ -272,7 +368,7 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
 
     # 6. diversification ---------------------------------------------------------------
     prog.step("diversification over time (destinations, top-5 share)")
-    div = gv.margins.diversification(panel, k=5).reset_index()
+    div = diversification(panel, k=5).reset_index()
     div = div[["exporter", "year", "n_destinations", "top5_share"]]
     signed = panel.groupby("exporter", observed=True)["bri_o"].max()
     div["group"] = np.where(div["exporter"].map(signed) == 1, "BRI participants", "others")
@@ -304,8 +400,6 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
 
     # 8. report ------------------------------------------------------------------------
     prog.step(f"writing the report and figures to {out}")
-    from gravity.reporting import diversification_plot, etable, event_study_plot
-
     reg = etable({"PPML 2-way": f_dist, "PPML 3-way": f_3, "LPM entry": f_lpm,
                   "LPM entry x": f_lpm2, "Poisson n dest": f_nd})
     figs = []
@@ -342,7 +436,7 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
 
     if yp is not None:
         prog.step(f"Yotov et al. (2016), Table 1 ({yp})")
-        res = _yotov(yp, gv)
+        res = _yotov(yp, notes)
         prog.done()
         if res:
             print("\nYotov et al. (2016) Table 1: reproduction vs published")
@@ -351,6 +445,11 @@ def run_demo(out_dir: str | Path = "out", yotov_path: str | Path | None = None, 
     else:
         print("\nYotov et al. (2016) data not found locally: Table 1 skipped "
               "(pass --yotov PATH or set GRAVITY_YOTOV2016)")
+    note_lines = notes.lines()
+    print("\nNotes: warnings raised during the run (recorded, not silenced)")
+    print("\n".join(f"  {n}" for n in note_lines) if note_lines else "  none")
+    md += ["## Notes", "", "Warnings raised during the run (category, count, first message):",
+           ""] + ([f"- {n}" for n in note_lines] if note_lines else ["- none"]) + [""]
     (out / "report.md").write_text("\n".join(md))
     print(f"\nreport: {out / 'report.md'}" + (f" (+ {', '.join(figs)})" if figs else "")
           + f"; wall time {time.perf_counter() - t0:.1f} s")
