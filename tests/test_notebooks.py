@@ -1,14 +1,21 @@
-"""Execute every notebook in notebooks/ top to bottom (nbclient), as CI does.
+"""The example notebooks: sources in sync with the stored notebooks, and executed.
 
-The kernel runs the interpreter running the tests (a kernelspec written to a
-temporary ``JUPYTER_PATH``), so a fresh ``pip install -e '.[dev]'`` suffices: no
-manual ``ipykernel install``. Working directory: ``notebooks/``. Each notebook
-has its own timeout; together they must stay under five minutes.
+``notebooks/NN_*.py`` (jupytext "percent" scripts) are the single source; each
+``NN_*.ipynb`` is generated from its ``.py`` and stored executed
+(``notebooks/build.py``). :func:`test_notebook_in_sync` checks that every pair holds the
+same cells (type and source; outputs, execution counts, cell ids and metadata other than
+``gravity`` are ignored) and that no ``.py`` or ``.ipynb`` lacks its partner.
+
+The execution tests run every notebook top to bottom (nbclient), as CI does. The kernel
+runs the interpreter running the tests (a kernelspec written to a temporary
+``JUPYTER_PATH``), so a fresh ``pip install -e '.[dev]'`` suffices: no manual
+``ipykernel install``. Working directory: ``notebooks/``. Each cell has its own timeout;
+together the notebooks must stay under five minutes.
 
 A notebook that needs files under ``../shared`` declares them in its metadata
-(``"gravity": {"requires_shared": [...]}``) and is skipped, with the reason, when
-they are absent; notebooks with a fallback (simulated data) always run, list the
-files they use when present under ``"optional_shared"`` and skip those sections
+(``"gravity": {"requires_shared": [...]}``) and is skipped, with the missing path in the
+reason, when they are absent; notebooks with a fallback (simulated data) always run, list
+the files they use when present under ``"optional_shared"`` and skip those sections
 with a message when they are absent.
 """
 
@@ -22,14 +29,24 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NBDIR = REPO / "notebooks"
+NOTEBOOKS = sorted(NBDIR.glob("[0-9][0-9]_*.ipynb"))
+SOURCES = sorted(NBDIR.glob("[0-9][0-9]_*.py"))
 SHARED = REPO.parent / "shared"
 TIMEOUT_PER_CELL = 240
 TOTAL_BUDGET = 300.0
 _elapsed: dict[str, float] = {}
+
+
+def _cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells]
+
+
+def _missing_shared(nb: nbformat.NotebookNode) -> list[str]:
+    required = nb.metadata.get("gravity", {}).get("requires_shared", [])
+    return [r for r in required if not (SHARED / r).exists()]
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +72,64 @@ def test_notebooks_exist():
     assert "02_diversification.ipynb" in names
     assert "03_bri_extensive_margin.ipynb" in names
     assert "04_finance_pecking_order.ipynb" in names
+    assert not (NBDIR / "build_notebooks.py").exists(), "the .py sources replace it"
     # notebooks with a simulated fallback declare the shared files they use when present
     for p in NOTEBOOKS:
         meta = nbformat.read(p, as_version=4).metadata.get("gravity", {})
         assert isinstance(meta.get("requires_shared", []), list)
         assert isinstance(meta.get("optional_shared", []), list)
+    # the Yotov replication has no fallback: it declares its data (and never downloads)
+    nb1 = nbformat.read(NBDIR / "01_yotov2016_replication.ipynb", as_version=4)
+    assert nb1.metadata["gravity"]["requires_shared"] == [
+        "data/yotov2016/agtpa_applications.csv.gz"]
+
+
+def test_every_notebook_has_a_source():
+    """Each ``.py`` has its ``.ipynb`` and the reverse."""
+    pys, ipynbs = {p.stem for p in SOURCES}, {p.stem for p in NOTEBOOKS}
+    assert SOURCES, "no notebooks/NN_*.py sources"
+    assert not pys - ipynbs, f"sources without a notebook (run notebooks/build.py): {pys - ipynbs}"
+    assert not ipynbs - pys, f"notebooks without a .py source: {ipynbs - pys}"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[p.stem for p in SOURCES])
+def test_notebook_in_sync(source: Path):
+    """The stored ``.ipynb`` holds exactly the cells (and ``gravity`` metadata) of its ``.py``."""
+    jupytext = pytest.importorskip("jupytext")
+    ipynb = source.with_suffix(".ipynb")
+    if not ipynb.exists():
+        pytest.fail(f"{ipynb.name} missing: run notebooks/build.py {source.stem[:2]}")
+    text = jupytext.read(source)
+    stored = nbformat.read(ipynb, as_version=4)
+    assert text.metadata.get("jupytext", {}).get("text_representation", {}).get(
+        "format_name") == "percent", f"{source.name} is not a jupytext percent script"
+    hint = f"{ipynb.name} is out of sync with {source.name}: run notebooks/build.py {source.stem[:2]}"
+    a, b = _cells(text), _cells(stored)
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        assert x == y, f"{hint} (first difference at cell {i}: {x[1][:60]!r} vs {y[1][:60]!r})"
+    assert len(a) == len(b), f"{hint} ({len(a)} cells in the .py, {len(b)} in the .ipynb)"
+    assert text.metadata.get("gravity") == stored.metadata.get("gravity"), hint
+
+
+def test_helpers_importable(monkeypatch):
+    """``notebooks/nbhelpers.py`` imports on its own and finds nothing in a place without shared/."""
+    monkeypatch.syspath_prepend(str(NBDIR))
+    import nbhelpers
+
+    monkeypatch.chdir(Path("/"))
+    assert nbhelpers.find_shared("no", "such", "file.csv") is None
+    with pytest.raises(FileNotFoundError, match=r"\.\./shared/no/such/file\.csv"):
+        nbhelpers.require_shared("no", "such", "file.csv")
 
 
 @pytest.mark.slow
+@pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, kernel_name: str):
+    from nbclient import NotebookClient
+
     nb = nbformat.read(path, as_version=4)
-    missing = [r for r in nb.metadata.get("gravity", {}).get("requires_shared", [])
-               if not (SHARED / r).exists()]
+    missing = _missing_shared(nb)
     if missing:
         pytest.skip(f"{path.name} needs ../shared/{missing[0]} (not present): "
                     "see shared/data/README.md")
