@@ -113,7 +113,7 @@ def build(names: list[str] | None = None) -> dict[str, float]:
             t0 = time.perf_counter()
             execute(nb, kernel)
             times[py.stem] = time.perf_counter() - t0
-            nbformat.write(nb, py.with_suffix(".ipynb"))
+            jupytext.write(nb, py.with_suffix(".ipynb"))   # as `jupytext --to ipynb` would
             print(f"{py.stem}.ipynb: generated and executed in {times[py.stem]:.1f} s")
     return times
 

@@ -106,7 +106,11 @@ def test_notebook_in_sync(source: Path):
     hint = f"{ipynb.name} is out of sync with {source.name}: run notebooks/build.py {source.stem[:2]}"
     a, b = _cells(text), _cells(stored)
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
-        assert x == y, f"{hint} (first difference at cell {i}: {x[1][:60]!r} vs {y[1][:60]!r})"
+        if x != y:
+            lines = [f"{u!r} (.py) vs {v!r} (.ipynb)" for u, v in zip(
+                [x[0], *x[1].splitlines()], [y[0], *y[1].splitlines()], strict=False) if u != v]
+            pytest.fail(f"{hint}; first difference in cell {i}: "
+                        f"{lines[0] if lines else 'a line added or removed'}")
     assert len(a) == len(b), f"{hint} ({len(a)} cells in the .py, {len(b)} in the .ipynb)"
     assert text.metadata.get("gravity") == stored.metadata.get("gravity"), hint
 
