@@ -26,7 +26,10 @@ class GravityError(Exception):
 
 
 class InputError(GravityError, ValueError):
-    """Invalid input data. Carries ``column``, ``rows`` and ``file`` when known."""
+    """Invalid input data. Carries ``column``, ``rows``, ``file`` and ``line`` when known.
+
+    ``line`` is the 1-based line of a text file (the header is line 1).
+    """
 
     def __init__(
         self,
@@ -35,13 +38,17 @@ class InputError(GravityError, ValueError):
         column: str | None = None,
         rows: Sequence | np.ndarray | None = None,
         file: str | None = None,
+        line: int | None = None,
     ) -> None:
         self.column = column
         self.rows = None if rows is None else list(rows)
         self.file = file
+        self.line = line
         where = []
         if file is not None:
-            where.append(f"file '{file}'")
+            where.append(f"file '{file}'" + (f" line {line}" if line is not None else ""))
+        elif line is not None:
+            where.append(f"line {line}")
         if column is not None:
             where.append(f"column '{column}'")
         prefix = (" and ".join(where) + ": ") if where else ""
@@ -53,6 +60,13 @@ class MissingColumnError(InputError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self.args[0]
+
+
+class FileFormatError(InputError):
+    """A file that does not follow its published format: truncated or corrupt
+    (gzip, zip, Stata), not in the expected text encoding, rows with the wrong
+    number of fields, or cells that are not numbers / integer years where the
+    format has them."""
 
 
 class MissingValueError(InputError):

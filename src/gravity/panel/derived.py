@@ -1,4 +1,4 @@
-"""Derived panel columns: keys, logs, remoteness, BRI indicators, lags and leads.
+"""Derived panel columns: keys, logs, GDP-based remoteness, BRI indicators, lags and leads.
 
 All functions are vectorised and work on a panel in the canonical layout of
 :mod:`gravity.panel.schema`.
@@ -14,7 +14,7 @@ import pandas as pd
 from gravity.sources.bri import bri_in_force
 from gravity.variables import remoteness_sum
 
-__all__ = ["add_bri", "add_keys", "add_lags_leads", "add_logs", "add_remoteness"]
+__all__ = ["add_bri", "add_gdp_remoteness", "add_keys", "add_lags_leads", "add_logs"]
 
 
 def _combine(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -46,13 +46,16 @@ def add_logs(df: pd.DataFrame, columns: Sequence[str] = ("dist", "gdp_o", "gdp_d
     return df
 
 
-def add_remoteness(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``remoteness_o`` and ``remoteness_d`` (needs ``dist``, ``gdp_o``, ``gdp_d``).
+def add_gdp_remoteness(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the GDP-based log remoteness ``remoteness_o`` and ``remoteness_d`` (needs ``dist``,
+    ``gdp_o``, ``gdp_d``).
 
     ``remoteness_o[i,t] = ln sum_{k != i} dist_ik * Y_t / gdp_k,t`` where the sum runs
     over the panel's importers k with known distance and GDP, and ``Y_t`` is their
     total GDP (Yotov et al. 2016, with GDP for expenditure); ``remoteness_d``
-    symmetrically over exporters.
+    symmetrically over exporters. Built on :func:`gravity.variables.remoteness_sum`,
+    like :func:`gravity.variables.add_remoteness` (which uses output and expenditure
+    from the trade flows instead of GDP, and adds ``REM_EXP``/``REM_IMP``).
     """
     if not {"dist", "gdp_o", "gdp_d"} <= set(df.columns):
         return df

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -29,15 +30,19 @@ import pandas as pd
 from gravity.countries import LEGACY_ISO3, MatchReport, harmonise
 from gravity.errors import (
     DuplicateKeyError,
+    FileFormatError,
     MissingColumnError,
     NegativeValueError,
     UnknownCountryError,
 )
-from gravity.sources._validate import (
+from gravity.sources.fileio import check_last_line, csv_header, duckdb_error, read_csv
+from gravity.sources.validate import (
     attach,
     check_plausible_total,
+    check_unique,
     check_years,
     file_provenance,
+    integers,
     unit_factor,
 )
 
@@ -56,33 +61,37 @@ def read_baci_country_codes(path: str | Path) -> pd.DataFrame:
     country_iso3``) and the older one (``country_code,
     country_name_abbreviation, country_name_full, iso_2digit_alpha,
     iso_3digit_alpha``). BACI-specific alpha codes (``S19`` for "Other Asia,
-    nes") are mapped with :data:`gravity.countries.LEGACY_ISO3`.
+    nes") are mapped with :data:`gravity.countries.LEGACY_ISO3`. The file is
+    UTF-8 (names such as "Türkiye").
     """
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    path = Path(path)
+    df, _ = read_csv(path)
     iso_col = next((c for c in ("country_iso3", "iso_3digit_alpha") if c in df.columns), None)
     name_col = next((c for c in ("country_name", "country_name_abbreviation") if c in df.columns), None)
     if "country_code" not in df.columns or iso_col is None:
         raise MissingColumnError(
             "a BACI country-code file needs 'country_code' and 'country_iso3' (or 'iso_3digit_alpha')",
-            column="country_iso3", file=Path(path).name,
+            column="country_iso3", file=path.name,
         )
     iso = df[iso_col].str.strip().str.upper()
     iso = iso.map(lambda x: LEGACY_ISO3.get(x, x))
-    return pd.DataFrame({
-        "code": pd.to_numeric(df["country_code"]).astype(int),
+    out = pd.DataFrame({
+        "code": integers(df["country_code"], file=path.name, column="country_code").astype(int),
         "iso3": iso.replace("", pd.NA),
         "name": df[name_col] if name_col else pd.NA,
     })
+    check_unique(out, ["code"], file=path.name)
+    return out
 
 
 def _expand(path: str | Path | Sequence[str | Path], years: Iterable[int] | None) -> list[Path]:
     """Files to read: a CSV, a glob, a list, a folder of yearly CSVs or the release zip."""
-    if isinstance(path, (list, tuple)):
-        files = [Path(p) for p in path]
+    if not isinstance(path, (str, Path)):
+        files = [Path(x) for x in path]
     else:
         p = Path(path)
         if p.is_dir():
-            files = sorted(p.glob("BACI_*_Y*_V*.csv"))
+            files = sorted([*p.glob("BACI_*_Y*_V*.csv"), *p.glob("BACI_*_Y*_V*.csv.gz")])
         elif any(ch in str(p) for ch in "*?["):
             files = sorted(Path(p.parent).glob(p.name))
         elif p.suffix.lower() == ".zip":
@@ -107,28 +116,91 @@ def _extract_zip(p: Path, years: Iterable[int] | None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     want = None if years is None else {int(y) for y in years}
     files = []
-    with zipfile.ZipFile(p) as z:
-        for info in z.infolist():
-            m = _NAME.search(info.filename)
-            name = Path(info.filename).name
-            if name.startswith("country_codes") or (m and (want is None or int(m.group(2)) in want)):
-                target = out / name
-                if not target.exists() or target.stat().st_size != info.file_size:
-                    with z.open(info) as src, open(target, "wb") as dst:
-                        while block := src.read(1 << 24):
-                            dst.write(block)
-                if m:
-                    files.append(target)
+    try:
+        with zipfile.ZipFile(p) as z:
+            for info in z.infolist():
+                m = _NAME.search(info.filename)
+                name = Path(info.filename).name
+                if name.startswith("country_codes") or (m and (want is None or int(m.group(2)) in want)):
+                    target = out / name
+                    if not target.exists() or target.stat().st_size != info.file_size:
+                        part = target.with_name(target.name + ".part")
+                        with z.open(info) as src, open(part, "wb") as dst:  # CRC-32 checked on read
+                            while block := src.read(1 << 24):
+                                dst.write(block)
+                        part.replace(target)
+                    if m:
+                        files.append(target)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as e:
+        raise FileFormatError(f"corrupt or truncated zip archive ({e})", file=p.name) from None
     return sorted(files)
 
 
-def _relation(con, files: list[Path]) -> str:
-    flist = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _headers(files: list[Path]) -> dict[Path, list[str]]:
+    """Each file's header, checked by name (the columns may come in any order, extra ones are ignored)."""
+    out = {}
+    for f in files:
+        header = csv_header(f)
+        missing = [c for c in BACI_COLUMNS if c not in header]
+        if missing:
+            raise MissingColumnError(
+                f"BACI file lacks column(s) {missing}; header is {header}", column=missing[0], file=f.name
+            )
+        repeated = sorted({c for c in header if header.count(c) > 1})
+        if repeated:
+            raise FileFormatError(f"header repeats column(s) {repeated}", column=repeated[0],
+                                  file=f.name, line=1)
+        check_last_line(f, len(header))
+        out[f] = header
+    return out
+
+
+def _scan(headers: dict[Path, list[str]], row_numbers: bool = False) -> str:
+    """Every file's t, i, j, k, v, q read **by name** as text (one SELECT per file, UNION ALL)."""
+    parts = []
+    for f, header in headers.items():
+        cols = "{" + ", ".join(f"{_quote(h)}: 'VARCHAR'" for h in header) + "}"
+        rn = ", row_number() OVER () - 1 AS rn" if row_numbers else ""
+        parts.append(
+            "SELECT " + ", ".join(f'trim("{c}") AS {c}_raw' for c in BACI_COLUMNS)
+            + f", {_quote(f.name)} AS fname{rn} FROM read_csv({_quote(str(f))}, header=true, "
+            "delim=',', quote='\"', escape='\"', auto_detect=false, " + f"columns={cols})"
+        )
+    return " UNION ALL ".join(parts)
+
+
+_MISSING_SQL = "('', 'NA', 'N/A', 'NaN', 'nan')"
+
+
+def _typed(scan: str) -> str:
+    """Typed columns and validity flags (integers by pattern: DuckDB would round '2018.5')."""
+    def integer(c: str) -> str:
+        return f"CASE WHEN regexp_full_match({c}_raw, '[0-9]+') THEN TRY_CAST({c}_raw AS INTEGER) END"
+
+    def number(c: str) -> str:
+        return (f"CASE WHEN {c}_raw IS NULL OR {c}_raw IN {_MISSING_SQL} THEN NULL "
+                f"ELSE TRY_CAST({c}_raw AS DOUBLE) END")
+
     return (
-        f"read_csv({flist}, header=true, delim=',', quote='\"', nullstr='NA', "
-        "columns={'t':'INTEGER','i':'INTEGER','j':'INTEGER','k':'VARCHAR','v':'VARCHAR','q':'VARCHAR'}, "
-        "filename=true)"
+        f"SELECT *, {integer('t')} AS t, {integer('i')} AS i, {integer('j')} AS j, k_raw AS k, "
+        f"{number('v')} AS v, {number('q')} AS q FROM ({scan})"
     )
+
+
+#: Conditions flagging a cell that is not in the published format: (column, SQL, message).
+_BAD = [
+    ("t", "t IS NULL", "years that are not integers"),
+    ("i", "i IS NULL", "exporter codes that are not integers"),
+    ("j", "j IS NULL", "importer codes that are not integers"),
+    ("v", f"(v IS NULL AND v_raw IS NOT NULL AND v_raw NOT IN {_MISSING_SQL}) OR isinf(v) OR isnan(v)",
+     "values of v that are not finite numbers"),
+    ("q", f"(q IS NULL AND q_raw IS NOT NULL AND q_raw NOT IN {_MISSING_SQL}) OR isinf(q) OR isnan(q)",
+     "quantities q that are not finite numbers"),
+]
 
 
 def read_baci(
@@ -148,7 +220,9 @@ def read_baci(
     Parameters
     ----------
     path : path, glob, list of paths, folder or release zip
-        BACI yearly CSV file(s) in the published format.
+        BACI yearly CSV file(s) in the published format (``.csv`` or ``.csv.gz``).
+        Columns are read by name: their order does not matter, extra columns
+        are ignored.
     country_codes : path or DataFrame, optional
         The release's ``country_codes_V*.csv`` (or its parsed form from
         :func:`read_baci_country_codes`). Without it, codes are mapped as UN
@@ -173,12 +247,16 @@ def read_baci(
         ``attrs["gravity_provenance"]`` holds files, hashes, row counts and the
         country-matching report; ``attrs["gravity_coverage"]`` the
         ``(iso3, year)`` pairs present in the source (a country present in a
-        year's file is covered: an absent flow with it is a true zero).
+        year's file is covered: an absent flow with it is a true zero). A
+        pair whose lines all have ``v`` missing (``NA``) has ``trade`` NaN.
 
     Raises
     ------
     MissingColumnError, NegativeValueError, DuplicateKeyError,
-    UnknownCountryError, CoverageError, UnitsError
+    UnknownCountryError, CoverageError, UnitsError, FileFormatError (a
+    truncated, corrupt or non-UTF-8 file, a row with the wrong number of
+    fields, a year or code that is not an integer, a value that is not a
+    finite number; naming the file and line or rows)
     """
     import duckdb
 
@@ -187,14 +265,8 @@ def read_baci(
     if not files:
         raise FileNotFoundError(f"no BACI files at {path!s} for years {years}")
     fnames = ", ".join(f.name for f in files)
-    for f in files:
-        with open(f, encoding="utf-8-sig") as fh:
-            header = [h.strip().strip('"') for h in fh.readline().strip().split(",")]
-        missing = [c for c in BACI_COLUMNS if c not in header]
-        if missing:
-            raise MissingColumnError(
-                f"BACI file lacks column(s) {missing}; header is {header}", column=missing[0], file=f.name
-            )
+    headers = _headers(files)
+    typed = _typed(_scan(headers))
 
     con = duckdb.connect()
     try:
@@ -202,62 +274,66 @@ def read_baci(
             con.execute(f"SET threads={int(threads)}")
         con.execute(f"SET memory_limit='{memory_limit}'")
         con.execute(f"SET enable_progress_bar={'true' if progress else 'false'}")
-        rel = _relation(con, files)
-        src = (
-            f"SELECT t, i, j, k, TRY_CAST(trim(v) AS DOUBLE) AS v, "
-            f"TRY_CAST(NULLIF(trim(q), 'NA') AS DOUBLE) AS q, trim(v) AS v_raw, filename FROM {rel}"
-        )
-        year_filter = ""
-        if years is not None:
-            year_filter = "WHERE t IN (" + ",".join(str(int(y)) for y in years) + ")"
-        agg = con.execute(
-            f"""
-            SELECT t AS year, i, j,
-                   SUM(v) AS v, COUNT(*) AS n_lines,
-                   COUNT(*) FILTER (WHERE v > 0) AS n_products,
-                   SUM(q) AS quantity,
-                   MIN(v) AS vmin,
-                   COUNT(*) FILTER (WHERE v IS NULL AND v_raw IS NOT NULL AND v_raw <> '') AS bad_v,
-                   COUNT(*) FILTER (WHERE v IS NULL) AS null_v
-                   {", COUNT(DISTINCT k) AS n_k" if check_duplicates else ""}
-            FROM ({src}) {year_filter}
-            GROUP BY t, i, j
-            """
-        ).df()
+        flags = ", ".join(f"COUNT(*) FILTER (WHERE {cond}) AS bad_{c}" for c, cond, _ in _BAD)
+        try:
+            agg = con.execute(
+                f"""
+                SELECT t AS year, i, j,
+                       SUM(v) AS v, COUNT(*) AS n_lines,
+                       COUNT(*) FILTER (WHERE v > 0) AS n_products,
+                       SUM(q) AS quantity,
+                       MIN(v) AS vmin,
+                       COUNT(*) FILTER (WHERE v IS NULL) AS null_v,
+                       {flags}
+                       {", COUNT(DISTINCT k) AS n_k" if check_duplicates else ""}
+                FROM ({typed})
+                GROUP BY t, i, j
+                """
+            ).df()
+        except duckdb.Error as e:
+            raise duckdb_error(e, files) from None
 
-        def first_rows(cond: str) -> list[int]:
+        def first_rows(cond: str) -> tuple[str, list[int]]:
+            """File and 0-based data rows (in that file) of the first rows matching ``cond``."""
+            con.execute("SET threads=1")  # row numbers in file order
             q = con.execute(
-                f"SELECT rn - 1 FROM (SELECT row_number() OVER () AS rn, * FROM ({src})) "
-                f"WHERE {cond} ORDER BY rn LIMIT 20"
+                f"SELECT fname, rn FROM ({_typed(_scan(headers, row_numbers=True))}) "
+                f"WHERE {cond} LIMIT 20"
             ).fetchall()
-            return [int(r[0]) for r in q]
+            if not q:
+                return fnames, []
+            first = str(q[0][0])
+            return first, [int(r[1]) for r in q if r[0] == first]
 
-        if (agg["bad_v"] > 0).any():
-            from gravity.errors import UnitsError
-
-            raise UnitsError(
-                "values of v that are not numbers", column="v", file=fnames,
-                rows=first_rows("v IS NULL AND v_raw IS NOT NULL AND v_raw <> ''"),
-            )
+        for col, cond, what in _BAD:
+            if (agg[f"bad_{col}"] > 0).any():
+                n = int(agg[f"bad_{col}"].sum())
+                fname, rows = first_rows(cond)
+                raise FileFormatError(f"{n} {what}", column=col, file=fname, rows=rows,
+                                      line=rows[0] + 2 if rows else None)
         if (agg["vmin"] < 0).any():
-            n = int(con.execute(f"SELECT COUNT(*) FROM ({src}) WHERE v < 0").fetchone()[0])
-            raise NegativeValueError(
-                f"{n} negative trade values", column="v", file=fnames, rows=first_rows("v < 0")
-            )
+            n = int(con.execute(f"SELECT COUNT(*) FROM ({typed}) WHERE v < 0").fetchone()[0])  # type: ignore[index]
+            fname, rows = first_rows("v < 0")
+            raise NegativeValueError(f"{n} negative trade values", column="v", file=fname, rows=rows)
         if check_duplicates and (agg["n_k"] < agg["n_lines"]).any():
             d = agg.loc[agg["n_k"] < agg["n_lines"], ["year", "i", "j"]].iloc[0]
+            fname, rows = first_rows(
+                "(t, i, j, k) IN (SELECT (t, i, j, k) FROM (" + typed + ") GROUP BY t, i, j, k HAVING COUNT(*) > 1)"
+            )
             raise DuplicateKeyError(
                 f"(t, i, j, k) rows repeated, e.g. t={d.year}, i={d.i}, j={d.j}",
-                column="t,i,j,k", file=fnames,
-                rows=first_rows(
-                    "(t, i, j, k) IN (SELECT (t, i, j, k) FROM (" + src + ") GROUP BY t, i, j, k HAVING COUNT(*) > 1)"
-                ),
+                column="t,i,j,k", file=fname, rows=rows,
             )
-        n_rows = int(agg["n_lines"].sum())
-        n_null = int(agg["null_v"].sum())
     finally:
         con.close()
 
+    agg["year"] = agg["year"].astype("int64")
+    agg["i"] = agg["i"].astype("int64")
+    agg["j"] = agg["j"].astype("int64")
+    if years is not None:
+        agg = agg.loc[agg["year"].isin([int(y) for y in years])].reset_index(drop=True)
+    n_rows = int(agg["n_lines"].sum())
+    n_null = int(agg["null_v"].sum())
     if years is not None:
         check_years(years, agg["year"].unique(), file=fnames, column="t")
 
@@ -275,8 +351,8 @@ def read_baci(
         if unknown:
             bad = agg["i"].isin(unknown) | agg["j"].isin(unknown)
             raise UnknownCountryError(
-                f"country codes {unknown} are not in the country-code file", column="i,j",
-                file=fnames, rows=np.flatnonzero(bad.to_numpy()),
+                f"country codes {unknown} are not in the country-code file "
+                f"({int(bad.sum())} exporter-importer-year pairs)", column="i,j", file=fnames,
             )
         iso_u = pd.Series([cmap[c] for c in codes], dtype="string")
         # BACI's own alpha codes that are not ISO3: map by number
@@ -292,15 +368,17 @@ def read_baci(
     if report.unmatched:
         bad = agg["i"].astype(str).isin(report.unmatched) | agg["j"].astype(str).isin(report.unmatched)
         raise UnknownCountryError(
-            f"unknown BACI country codes {sorted(report.unmatched)}", column="i,j", file=fnames,
-            rows=np.flatnonzero(bad.to_numpy()),
+            f"unknown BACI country codes {sorted(report.unmatched)} "
+            f"({int(bad.sum())} exporter-importer-year pairs)", column="i,j", file=fnames,
         )
 
     out = pd.DataFrame({
         "exporter": agg["i"].map(code_to_iso).astype("string"),
         "importer": agg["j"].map(code_to_iso).astype("string"),
         "year": agg["year"].astype("int64"),
-        "trade": agg["v"].to_numpy(dtype=float) * factor,
+        # a pair with a line whose v is missing has an unknown total: NaN, never a partial sum
+        "trade": np.where(agg["null_v"].to_numpy() > 0, np.nan,
+                          agg["v"].to_numpy(dtype=float, na_value=np.nan)) * factor,
         "n_products": agg["n_products"].astype("int64"),
         "n_lines": agg["n_lines"].astype("int64"),
         "quantity": agg["quantity"].astype(float),
@@ -339,6 +417,7 @@ def read_baci(
         "units_out": "usd",
         "rows_read": n_rows,
         "rows_v_missing": n_null,
+        "pairs_trade_missing": int((agg["null_v"] > 0).sum()),
         "rows_out": len(out),
         "dropped": dropped,
         "countries": report.to_dict(),

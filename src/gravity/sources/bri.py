@@ -24,7 +24,17 @@ import pandas as pd
 
 from gravity.countries import harmonise
 from gravity.errors import CoverageError, UnknownCountryError
-from gravity.sources._validate import attach, check_unique, file_provenance, require_columns, sha256
+from gravity.sources.fileio import read_csv
+from gravity.sources.validate import (
+    attach,
+    check_known_codes,
+    check_unique,
+    file_provenance,
+    integers,
+    read_info,
+    require_columns,
+    sha256,
+)
 
 __all__ = [
     "LIST_B_FIXES",
@@ -45,13 +55,20 @@ LIST_B_FIXES: dict[str, str] = {
     "希腊": "GRC",  # Greece, coded EL (EU code)
 }
 CHINA_YEAR = 2013
+#: List B's column of Chinese country names (the key of :data:`LIST_B_FIXES`).
+LIST_B_NAME = "国家"
 
 
 def read_bri_list_a(path: str | Path) -> pd.DataFrame:
-    """Read list A: ``iso3, country, year`` (Int64, may be missing), ``entry_force``."""
+    """Read list A: ``iso3, country, year`` (Int64, may be missing), ``entry_force``.
+
+    Columns are read by name; a year that is not an integer raises
+    :class:`FileFormatError`, an unknown code :class:`UnknownCountryError`.
+    """
     path = Path(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raw, info = read_csv(path)
     require_columns(raw, ["code", "year_mou"], file=path.name)
+    year = integers(raw["year_mou"], file=path.name, column="year_mou", allow_missing=True)
     iso, rep = harmonise(raw["code"].str.strip(), kind="iso3", source=path.name)
     if rep.unmatched:
         raise UnknownCountryError(f"unknown codes {sorted(rep.unmatched)}", column="code", file=path.name,
@@ -59,19 +76,23 @@ def read_bri_list_a(path: str | Path) -> pd.DataFrame:
     out = pd.DataFrame({
         "iso3": iso.to_numpy(),
         "country": raw.get("country", pd.Series("", index=raw.index)).str.strip().to_numpy(),
-        "year": pd.to_numeric(raw["year_mou"].replace("", np.nan)).astype("Int64").to_numpy(),
+        "year": year.to_numpy(),
         "entry_force": raw.get("entry_force", pd.Series("", index=raw.index)).replace("", pd.NA).to_numpy(),
     })
     check_unique(out, ["iso3"], file=path.name)
-    return attach(out, file_provenance(path, source="BRI list A", rows_read=len(raw)))
+    return attach(out, file_provenance(path, source="BRI list A", rows_read=len(raw), **read_info(info)))
 
 
 def read_bri_list_b(path: str | Path) -> pd.DataFrame:
-    """Read list B: ``iso3, country, year`` (= 2012 + ``friend``), with :data:`LIST_B_FIXES` applied."""
+    """Read list B: ``iso3, country, year`` (= 2012 + ``friend``), with :data:`LIST_B_FIXES` applied.
+
+    Columns are read by name (the Chinese names are in ``国家``, the key of the fixes).
+    """
     path = Path(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    require_columns(raw, ["id", "friend"], file=path.name)
-    zh = raw.iloc[:, 0].str.strip()
+    raw, info = read_csv(path)
+    require_columns(raw, [LIST_B_NAME, "id", "friend", "country"], file=path.name)
+    friend = integers(raw["friend"], file=path.name, column="friend")
+    zh = raw[LIST_B_NAME].str.strip()
     iso, rep = harmonise(raw["id"].str.strip().replace("", "??"), kind="iso2", source=path.name)
     fixed = zh.map(LIST_B_FIXES)
     iso = iso.where(fixed.isna().to_numpy(), fixed.astype("string").to_numpy())
@@ -82,11 +103,11 @@ def read_bri_list_b(path: str | Path) -> pd.DataFrame:
     out = pd.DataFrame({
         "iso3": iso.to_numpy(),
         "country": raw["country"].str.strip().to_numpy(),
-        "year": (2012 + pd.to_numeric(raw["friend"])).astype("Int64").to_numpy(),
+        "year": (2012 + friend).astype("Int64").to_numpy(),
     })
     check_unique(out, ["iso3"], file=path.name)
     return attach(out, file_provenance(path, source="BRI list B", rows_read=len(raw),
-                                       fixes=dict(LIST_B_FIXES)))
+                                       fixes=dict(LIST_B_FIXES), **read_info(info)))
 
 
 def compare_bri_lists(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -104,27 +125,36 @@ def load_bri(path: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
 
     Required columns: ``iso3`` and ``year`` (first cooperation document);
     optional ``withdrawal_year`` (first year no longer in force), ``date``,
-    ``source``. China is added with year 2013 when absent.
+    ``source``. China is added with year 2013 when absent. A missing year
+    raises :class:`CoverageError`, a year that is not an integer
+    :class:`FileFormatError`, a code that is not a country
+    :class:`UnknownCountryError`.
     """
     if isinstance(path, pd.DataFrame):
         df, name, digest = path.copy(), "user DataFrame", None
     elif path is None:
         res = resources.files("gravity.data").joinpath("bri_participants.csv")
         with resources.as_file(res) as p:
-            df = pd.read_csv(p, dtype={"iso3": str, "date": str, "source": str}, keep_default_na=False,
-                             na_values={"year": [""], "withdrawal_year": [""]})
+            df, _ = read_csv(p)
             name, digest = "gravity/data/bri_participants.csv", sha256(p)
     else:
-        df = pd.read_csv(path, keep_default_na=False, na_values={"year": [""], "withdrawal_year": [""]})
+        df, _ = read_csv(path)
         name, digest = str(path), sha256(path)
     require_columns(df, ["iso3", "year"], file=name)
-    if df["year"].isna().any():
+    missing = df["year"].isna().to_numpy() | (df["year"].astype("string").str.strip() == "").to_numpy()
+    if missing.any():
         raise CoverageError("BRI table rows without a year", column="year", file=name,
-                            rows=np.flatnonzero(df["year"].isna().to_numpy()))
-    df["year"] = df["year"].astype("int64")
+                            rows=np.flatnonzero(missing))
+    df["year"] = integers(df["year"], file=name, column="year")
+    df["iso3"] = df["iso3"].astype("string").str.strip()
+    check_known_codes(df, ["iso3"], file=name)
     if "withdrawal_year" not in df:
         df["withdrawal_year"] = np.nan
-    df["withdrawal_year"] = pd.to_numeric(df["withdrawal_year"], errors="coerce")
+    df["withdrawal_year"] = integers(df["withdrawal_year"], file=name, column="withdrawal_year",
+                                     allow_missing=True).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    for c in ("year_list_a", "year_list_b"):  # the package table's cross-check columns
+        if c in df:
+            df[c] = integers(df[c], file=name, column=c, allow_missing=True)
     if not (df["iso3"] == "CHN").any():
         df = pd.concat([df, pd.DataFrame({"iso3": ["CHN"], "year": [CHINA_YEAR]})], ignore_index=True)
     check_unique(df, ["iso3"], file=name)

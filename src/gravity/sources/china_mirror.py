@@ -19,12 +19,15 @@ import pandas as pd
 
 from gravity.countries import harmonise
 from gravity.errors import CoverageError, UnknownCountryError
-from gravity.sources._validate import (
+from gravity.sources.fileio import read_csv
+from gravity.sources.validate import (
     attach,
     check_nonnegative,
     check_unique,
     file_provenance,
+    integers,
     numeric,
+    read_info,
     require_columns,
 )
 
@@ -35,12 +38,13 @@ def read_china_mirror(path: str | Path) -> pd.DataFrame:
     """Read the mirror file into ``exporter="CHN", importer, year, trade`` (USD)."""
     path = Path(path)
     fname = path.name
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raw, info = read_csv(path)
     require_columns(raw, ["refYear", "flowCode", "reporterDesc", "partner_sum"], file=fname)
+    raw["refYear"] = integers(raw["refYear"], file=fname, column="refYear")
+    raw["partner_sum"] = numeric(raw["partner_sum"], file=fname, column="partner_sum")
     if (raw["flowCode"] != "M").any():
-        bad = np.flatnonzero((raw["flowCode"] != "M").to_numpy())
         raise CoverageError("mirror file must hold imports (flowCode 'M') only", column="flowCode",
-                            rows=bad, file=fname)
+                            rows=np.flatnonzero((raw["flowCode"] != "M").to_numpy()), file=fname)
     reimport = raw["reporterDesc"].str.strip() == "China"
     iso, rep = harmonise(raw["reporterDesc"], kind="name", source=fname)
     if rep.unmatched:
@@ -49,11 +53,11 @@ def read_china_mirror(path: str | Path) -> pd.DataFrame:
                                   rows=np.flatnonzero(bad), file=fname)
     keep = ~reimport.to_numpy() & iso.notna().to_numpy()
     out = pd.DataFrame({
-        "exporter": pd.Series("CHN", index=range(int(keep.sum())), dtype="string"),
-        "importer": iso[keep].astype("string").to_numpy(),
-        "year": pd.to_numeric(raw.loc[keep, "refYear"]).astype("int64").to_numpy(),
-        "trade": numeric(raw.loc[keep, "partner_sum"]).to_numpy(),
-    })
+        "exporter": pd.Series("CHN", index=raw.index[keep], dtype="string"),
+        "importer": pd.Series(iso[keep].astype("string").to_numpy(), index=raw.index[keep]),
+        "year": raw.loc[keep, "refYear"].to_numpy(),
+        "trade": raw.loc[keep, "partner_sum"].to_numpy(dtype=float),
+    }, index=raw.index[keep])
     check_nonnegative(out, "trade", file=fname)
     check_unique(out, ["exporter", "importer", "year"], file=fname)
     cov = out[["importer", "year"]].drop_duplicates().rename(columns={"importer": "iso3"})
@@ -62,7 +66,7 @@ def read_china_mirror(path: str | Path) -> pd.DataFrame:
                            rows_read=len(raw), rows_out=len(out), units_out="usd",
                            dropped={"reporter China (re-imports)": int(reimport.sum()),
                                     "aggregate reporters": int((~iso.notna() & ~reimport).sum())},
-                           countries=rep.to_dict())
+                           countries=rep.to_dict(), **read_info(info))
     res = attach(out.sort_values(["year", "trade"], ascending=[True, False], ignore_index=True), prov,
                  cov.reset_index(drop=True), side="importer",
                  partners=["CHN"])

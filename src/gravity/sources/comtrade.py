@@ -24,19 +24,22 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from gravity.countries import harmonise
 from gravity.errors import CoverageError, UnknownCountryError
-from gravity.sources._validate import (
+from gravity.sources.fileio import read_csv
+from gravity.sources.validate import (
     attach,
     check_nonnegative,
     check_unique,
     check_years,
     file_provenance,
+    integers,
     numeric,
+    read_info,
     require_columns,
+    rows_of,
 )
 
 __all__ = ["read_comtrade"]
@@ -58,16 +61,25 @@ def read_comtrade(
     """Read a Comtrade CSV into ``exporter, importer, year, trade`` (USD).
 
     ``attrs["gravity_coverage"]`` lists the reporters (ISO3, year) of the file:
-    a flow absent for a covered reporter is a zero, for an uncovered one missing.
+    a flow absent for a covered reporter is a zero, for an uncovered one missing;
+    a flow reported with an empty value stays missing (NaN).
+
+    Columns are read by name. Raises :class:`UnknownCountryError`,
+    :class:`NegativeValueError`, :class:`DuplicateKeyError`,
+    :class:`CoverageError` and :class:`FileFormatError` (truncated, corrupt or
+    non-UTF-8 file, a year that is not an integer, a value that is not a
+    finite number), naming the file, column and rows.
     """
     path = Path(path)
     fname = path.name
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raw, info = read_csv(path)
     raw = raw.rename(columns={k: v for k, v in LEGACY.items() if k in raw.columns})
     if "Trade Flow Code" in raw:
         raw["flowCode"] = raw["Trade Flow Code"].map({"1": "M", "2": "X", "3": "RX", "4": "RM"})
     require_columns(raw, ["refYear", "reporterCode", "partnerCode", "flowCode", "cmdCode", value], file=fname)
     n_read = len(raw)
+    raw["refYear"] = integers(raw["refYear"], file=fname, column="refYear")
+    raw[value] = numeric(raw[value], file=fname, column=value)
     dropped: dict[str, int] = {}
     sel = (raw["flowCode"] == flow) & (raw["cmdCode"].str.upper() == "TOTAL")
     for col, allcode in (("partner2Code", "0"), ("motCode", "0"), ("customsCode", "C00")):
@@ -79,7 +91,7 @@ def read_comtrade(
     raw = raw.loc[sel]
     world = raw["partnerCode"].str.strip().isin(["0"])
     dropped["partner World"] = int(world.sum())
-    years_all = pd.to_numeric(raw["refYear"]).astype("int64")
+    years_all = raw["refYear"]
     check_years(years, years_all.unique(), file=fname, column="refYear")
     rep, r1 = harmonise(raw["reporterCode"].str.strip(), kind="numeric", source=fname + " reporterCode")
     par, r2 = harmonise(raw["partnerCode"].str.strip(), kind="numeric", source=fname + " partnerCode")
@@ -87,11 +99,11 @@ def read_comtrade(
     if unknown:
         bad = raw["reporterCode"].isin(unknown) | raw["partnerCode"].isin(unknown)
         raise UnknownCountryError(f"unknown country codes {unknown}", column="reporterCode,partnerCode",
-                                  rows=np.flatnonzero(bad.to_numpy()), file=fname)
+                                  rows=rows_of(raw, bad.to_numpy()), file=fname)
     df = pd.DataFrame({
         "reporter": rep.to_numpy(), "partner": par.to_numpy(),
-        "year": years_all.to_numpy(), "trade": numeric(raw[value]).to_numpy(),
-    })
+        "year": years_all.to_numpy(), "trade": raw[value].to_numpy(dtype=float),
+    }, index=raw.index)  # the file's data rows, for the errors below
     coverage = df.loc[df["reporter"].notna(), ["reporter", "year"]].drop_duplicates()
     coverage = coverage.rename(columns={"reporter": "iso3"}).reset_index(drop=True)
     keep = df["partner"].notna().to_numpy() & ~world.to_numpy()
@@ -104,16 +116,17 @@ def read_comtrade(
         df = df.rename(columns={"reporter": "exporter", "partner": "importer"})
     else:
         df = df.rename(columns={"reporter": "importer", "partner": "exporter"})
-    df = df[["exporter", "importer", "year", "trade"]].reset_index(drop=True)
-    df["exporter"] = df["exporter"].astype("string")
-    df["importer"] = df["importer"].astype("string")
+    df = df[["exporter", "importer", "year", "trade"]]
+    df = df.astype({"exporter": "string", "importer": "string"})
     check_nonnegative(df, "trade", file=fname)
     check_unique(df, ["exporter", "importer", "year"], file=fname)
+    df = df.reset_index(drop=True)
     prov = file_provenance(path, source="UN Comtrade", reader="gravity.sources.comtrade.read_comtrade",
                            flow=flow, rows_read=n_read, rows_out=len(df), dropped=dropped,
                            coverage_side="exporter" if flow == "X" else "importer",
                            countries={"reporter": r1.to_dict(), "partner": r2.to_dict()},
-                           units_out="usd")
+                           units_out="usd", trade_missing=int(df["trade"].isna().sum()),
+                           **read_info(info))
     out = attach(df.sort_values(["year", "exporter", "importer"], ignore_index=True), prov, coverage,
                  side="exporter" if flow == "X" else "importer")
     return out

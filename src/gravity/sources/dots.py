@@ -22,19 +22,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
 from gravity.countries import harmonise
 from gravity.errors import CoverageError, UnknownCountryError
-from gravity.sources._validate import (
+from gravity.sources.fileio import read_csv
+from gravity.sources.validate import (
     attach,
     check_nonnegative,
     check_unique,
     check_years,
     file_provenance,
     numeric,
+    read_info,
     require_columns,
+    rows_of,
     unit_factor,
 )
 
@@ -56,12 +58,16 @@ def read_dots(
     ``attrs["gravity_coverage"]``: (ISO3, year) of reporters with at least one
     value that year. Blank cells of a covered reporter become zeros in the
     panel; uncovered reporters stay missing.
+
+    Columns are read by name. Raises :class:`UnknownCountryError`,
+    :class:`NegativeValueError`, :class:`DuplicateKeyError`,
+    :class:`CoverageError`, :class:`UnitsError` and :class:`FileFormatError`
+    (truncated, corrupt or non-UTF-8 file, a value that is not a finite number).
     """
     path = Path(path)
     fname = path.name
     factor = unit_factor(units, file=fname)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    raw.columns = [c.strip() for c in raw.columns]
+    raw, info = read_csv(path)
     require_columns(raw, ["Country Name", "Indicator Code", "Counterpart Country Name"], file=fname)
     n_read = len(raw)
     sel = raw["Indicator Code"].str.strip() == INDICATORS[flow]
@@ -82,9 +88,9 @@ def read_dots(
     if unknown:
         bad = raw["Country Name"].isin(unknown) | raw["Counterpart Country Name"].isin(unknown)
         raise UnknownCountryError(f"unknown country names {unknown}", column="Country Name",
-                                  rows=np.flatnonzero(bad.to_numpy()), file=fname)
+                                  rows=rows_of(raw, bad.to_numpy()), file=fname)
     keep = rep.notna().to_numpy() & par.notna().to_numpy()
-    wide = raw.loc[keep, ycols].apply(numeric)
+    wide = pd.DataFrame({c: numeric(raw.loc[keep, c], file=fname, column=c) for c in ycols})
     wide["reporter"] = rep[keep].to_numpy()
     wide["partner"] = par[keep].to_numpy()
     long = wide.melt(id_vars=["reporter", "partner"], var_name="year", value_name="trade")
@@ -105,7 +111,8 @@ def read_dots(
                            rows_read=n_read, rows_out=len(long),
                            dropped={"other indicators/attributes": int((~sel).sum()),
                                     "aggregate reporter or partner (rows)": int((~keep).sum())},
-                           countries={"reporter": r1.to_dict(), "partner": r2.to_dict()})
+                           countries={"reporter": r1.to_dict(), "partner": r2.to_dict()},
+                           **read_info(info))
     out = attach(long.sort_values(["year", "exporter", "importer"], ignore_index=True), prov,
                  coverage.reset_index(drop=True), side="exporter" if flow == "exports" else "importer")
     return out

@@ -4,45 +4,71 @@ Columns kept: ``iso3, year`` and the PWT series present (``rgdpe, rgdpo, pop,
 emp, cgdpe, cgdpo, rgdpna, xr, csh_x, csh_m``, ...). Units are converted:
 ``pop`` and ``emp`` from millions to persons, the GDP series (``rgdp*``,
 ``cgdp*``) from million USD to USD. ``xr`` (national currency per USD) and the
-shares are unchanged.
+shares are unchanged. Columns are read by name; PWT's indicator columns
+(``i_*``, e.g. ``i_xr`` "Benchmark"/"Extrapolated") are kept as published,
+every other series must hold numbers (empty cells are missing).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from gravity.sources._validate import attach, check_unique, file_provenance, require_columns
+from gravity.sources.fileio import read_csv, read_excel, read_stata
+from gravity.sources.validate import (
+    attach,
+    check_known_codes,
+    check_unique,
+    file_provenance,
+    integers,
+    numeric,
+    read_info,
+    require_columns,
+)
 
 __all__ = ["read_pwt"]
 
 MILLIONS = ["pop", "emp", "rgdpe", "rgdpo", "cgdpe", "cgdpo", "rgdpna", "cda", "cn", "ck"]
+#: Text columns of PWT (not series).
+TEXT = ("country", "currency_unit")
 
 
 def read_pwt(path: str | Path) -> pd.DataFrame:
-    """Read Penn World Table into a country-year table with converted units."""
+    """Read Penn World Table into a country-year table with converted units.
+
+    Raises :class:`MissingColumnError`, :class:`DuplicateKeyError`,
+    :class:`UnknownCountryError` and :class:`FileFormatError` (truncated,
+    corrupt or non-UTF-8 file, a year that is not an integer, a series cell
+    that is not a finite number), naming the file, column and rows.
+    """
     path = Path(path)
     suf = path.suffix.lower()
+    info: dict[str, Any] = {}
     if suf == ".dta":
-        raw = pd.read_stata(path, convert_categoricals=False)
+        raw = read_stata(path)
     elif suf in (".xlsx", ".xls"):
-        raw = pd.read_excel(path, sheet_name="Data")
+        raw = read_excel(path, "Data")
     else:
-        raw = pd.read_csv(path)
+        raw, meta = read_csv(path)
+        info = read_info(meta)
     code = "isocode" if "isocode" in raw else "countrycode"
     require_columns(raw, [code, "year"], file=path.name)
     df = raw.rename(columns={code: "iso3"})
     df["iso3"] = df["iso3"].astype("string").str.strip()
-    df["year"] = df["year"].astype("int64")
-    keep = ["iso3", "year"] + [c for c in df.columns if c not in ("iso3", "year", "country", "currency_unit")]
+    check_known_codes(df, ["iso3"], file=path.name)
+    df["year"] = integers(df["year"], file=path.name, column="year")
+    keep = ["iso3", "year"] + [c for c in df.columns if c not in ("iso3", "year", *TEXT)]
     df = df[keep].copy()
     for c in df.columns[2:]:
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+        if str(c).startswith("i_"):
+            continue  # indicator (categorical) columns, as published
+        df[c] = numeric(df[c], file=path.name, column=str(c), thousands=False)
         if c in MILLIONS:
             df[c] = df[c] * 1e6
     check_unique(df, ["iso3", "year"], file=path.name)
     prov = file_provenance(path, source="Penn World Table", reader="gravity.sources.pwt.read_pwt",
                            rows_read=len(raw), rows_out=len(df),
-                           units={"pop, emp": "persons (x1e6)", "rgdp*, cgdp*": "usd (x1e6)"})
+                           units={"pop, emp": "persons (x1e6)", "rgdp*, cgdp*": "usd (x1e6)"}, **info)
     return attach(df.sort_values(["iso3", "year"], ignore_index=True), prov)

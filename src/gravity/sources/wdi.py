@@ -24,15 +24,18 @@ from pathlib import Path
 import pandas as pd
 
 from gravity.countries import harmonise
-from gravity.errors import CoverageError
-from gravity.sources._validate import (
+from gravity.errors import CoverageError, FileFormatError, UnknownCountryError
+from gravity.sources.fileio import read_csv
+from gravity.sources.validate import (
     attach,
     check_nonnegative,
     check_unique,
     check_years,
     file_provenance,
     numeric,
+    read_info,
     require_columns,
+    rows_of,
 )
 
 __all__ = ["SERIES", "read_wdi"]
@@ -54,13 +57,21 @@ WDI_AGGREGATES = frozenset(
 )
 
 
-def _open(path: Path) -> pd.DataFrame:
+#: DataBank exports end with notes ("Data from database: ...", "Last Updated: ...").
+DATABANK_FOOTER = re.compile(r"(Data from database|Last Updated|Source|Note)\b", re.IGNORECASE)
+
+
+def _open(path: Path) -> tuple[pd.DataFrame, dict]:
     if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as z:
-            name = next(n for n in z.namelist() if re.search(r"WDI(CSV|Data)\.csv$", n))
-            with z.open(name) as f:
-                return pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        try:
+            with zipfile.ZipFile(path) as z:
+                name = next((n for n in z.namelist() if re.search(r"WDI(CSV|Data)\.csv$", n)), None)
+        except zipfile.BadZipFile as e:
+            raise FileFormatError(f"corrupt or truncated zip archive ({e})", file=path.name) from None
+        if name is None:
+            raise FileFormatError("no WDICSV.csv / WDIData.csv in the zip archive", file=path.name)
+        return read_csv(path, member=name, footer=DATABANK_FOOTER)
+    return read_csv(path, footer=DATABANK_FOOTER)
 
 
 def read_wdi(
@@ -74,16 +85,20 @@ def read_wdi(
 
     Parameters
     ----------
-    path : WDI bulk CSV / zip or DataBank CSV.
+    path : WDI bulk CSV / zip or DataBank CSV (UTF-8, BOM allowed).
     series : series codes to keep (default: every code in :data:`SERIES` present).
     years, countries : optional filters.
 
     Units: as published (``gdp`` current USD, ``pop`` persons, ``credit`` % of GDP).
+    Columns are read by name; ``..`` and empty cells are missing. Aggregates
+    (:data:`WDI_AGGREGATES`) are dropped and listed; any other code that is not
+    a country raises :class:`UnknownCountryError`. A truncated or corrupt
+    file, a row with the wrong number of fields (the DataBank footer of notes
+    excepted) or a value that is not a number raises :class:`FileFormatError`.
     """
     path = Path(path)
-    raw = _open(path)
+    raw, info = _open(path)
     fname = path.name
-    raw.columns = [c.strip() for c in raw.columns]
     raw = raw.rename(columns={"Indicator Code": "Series Code", "Indicator Name": "Series Name"})
     require_columns(raw, ["Country Code", "Series Code"], file=fname)
     # DataBank footer: rows without a series code ("Data from database: ...")
@@ -103,12 +118,19 @@ def read_wdi(
     for k in list(report.unmatched):
         if k in WDI_AGGREGATES:
             report.aggregates[k] = report.unmatched.pop(k)
+    if report.unmatched:
+        bad = (iso.isna().to_numpy() & ~is_agg)
+        raise UnknownCountryError(
+            f"unknown country codes {sorted(report.unmatched)} (neither countries nor WDI aggregates)",
+            column="Country Code", rows=rows_of(raw, bad), file=fname,
+        )
+    values = pd.DataFrame({c: numeric(raw[c], file=fname, column=c) for c in year_cols}, index=raw.index)
     keep = iso.notna().to_numpy() & ~is_agg
-    long = raw.loc[keep].assign(iso3=iso[keep].to_numpy()).melt(
+    long = values.loc[keep].assign(iso3=iso[keep].to_numpy(),
+                                   **{"Series Code": raw.loc[keep, "Series Code"].to_numpy()}).melt(
         id_vars=["iso3", "Series Code"], value_vars=list(year_cols), var_name="ycol", value_name="value"
     )
     long["year"] = long["ycol"].map(year_cols).astype("int64")
-    long["value"] = numeric(long["value"])
     long["series"] = long["Series Code"].str.strip().map(lambda c: SERIES.get(c, c.replace(".", "_")))
     check_unique(long, ["iso3", "series", "year"], file=fname)
     wide = long.pivot(index=["iso3", "year"], columns="series", values="value").reset_index()
@@ -126,8 +148,9 @@ def read_wdi(
         path, source="World Bank WDI", reader="gravity.sources.wdi.read_wdi",
         series=wanted, rows_read=len(raw), rows_out=len(wide),
         dropped={"aggregates (rows of series)": int(is_agg.sum()),
-                 "unmatched country codes": int((~keep & ~is_agg).sum())},
+                 "unmatched country codes": 0},
         countries=report.to_dict(),
         units={"gdp": "current usd", "pop": "persons", "credit": "% of GDP"},
+        **read_info(info),
     )
     return attach(wide, prov)

@@ -27,12 +27,16 @@ import pandas as pd
 
 from gravity.countries import harmonise
 from gravity.errors import UnitsError, UnknownCountryError
-from gravity.sources._validate import (
+from gravity.sources.fileio import read_csv
+from gravity.sources.validate import (
     attach,
     check_unique,
     file_provenance,
+    integers,
     numeric,
+    read_info,
     require_columns,
+    rows_of,
 )
 
 __all__ = ["read_wits_tariffs"]
@@ -41,14 +45,22 @@ TOTAL_PRODUCTS = {"total", "999999", "all products", "tot"}
 
 
 def read_wits_tariffs(path: str | Path) -> pd.DataFrame:
-    """Read a WITS/TRAINS tariff CSV into importer-exporter-year average rates (percent)."""
+    """Read a WITS/TRAINS tariff CSV into importer-exporter-year average rates (percent).
+
+    Columns are read by name. Raises :class:`UnknownCountryError`,
+    :class:`UnitsError`, :class:`DuplicateKeyError` and
+    :class:`FileFormatError` (truncated, corrupt or non-UTF-8 file, a year that
+    is not an integer, a rate that is not a finite number).
+    """
     path = Path(path)
     fname = path.name
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    raw.columns = [c.strip() for c in raw.columns]
+    raw, info = read_csv(path)
     require_columns(raw, ["Reporter", "Partner", "Tariff Year", "DutyType", "Simple Average",
                           "Weighted Average"], file=fname)
     n_read = len(raw)
+    raw["Tariff Year"] = integers(raw["Tariff Year"], file=fname, column="Tariff Year")
+    for c in ("Simple Average", "Weighted Average"):
+        raw[c] = numeric(raw[c], file=fname, column=c)
     if "Product" in raw:
         tot = raw["Product"].str.strip().str.lower().isin(TOTAL_PRODUCTS)
         if tot.any():
@@ -65,17 +77,18 @@ def read_wits_tariffs(path: str | Path) -> pd.DataFrame:
                                   rows=np.flatnonzero(bad.to_numpy()), file=fname)
     long = pd.DataFrame({
         "importer": rep.to_numpy(), "exporter": par.to_numpy(),
-        "year": pd.to_numeric(raw["Tariff Year"]).astype("int64").to_numpy(),
+        "year": raw["Tariff Year"].to_numpy(),
         "duty": raw["DutyType"].str.strip().str.lower().to_numpy(),
-        "simple": numeric(raw["Simple Average"]).to_numpy(),
-        "weighted": numeric(raw["Weighted Average"]).to_numpy(),
-    })
+        "simple": raw["Simple Average"].to_numpy(dtype=float),
+        "weighted": raw["Weighted Average"].to_numpy(dtype=float),
+    }, index=raw.index)
     keep = long["importer"].notna() & long["exporter"].notna()
-    long = long.loc[keep.to_numpy()].reset_index(drop=True)
+    long = long.loc[keep.to_numpy()]
     rates = long[["simple", "weighted"]].to_numpy()
-    bad = np.flatnonzero(((rates < 0) | (rates > 1000)).any(axis=1))
-    if bad.size:
-        raise UnitsError("tariff rates outside [0, 1000] percent", column="Simple Average", rows=bad, file=fname)
+    bad = ((rates < 0) | (rates > 1000)).any(axis=1)
+    if bad.any():
+        raise UnitsError("tariff rates outside [0, 1000] percent", column="Simple Average",
+                         rows=rows_of(long, bad), file=fname)
     if np.nanmax(rates, initial=0.0) <= 1.0 and len(long) > 3:
         raise UnitsError("all rates <= 1: WITS publishes percent, not fractions", column="Simple Average",
                          file=fname)
@@ -89,5 +102,6 @@ def read_wits_tariffs(path: str | Path) -> pd.DataFrame:
                            rows_read=n_read, rows_out=len(wide), units="percent",
                            countries={"reporter": r1.to_dict(), "partner": r2.to_dict()},
                            dropped={"not all-product rows": n_read - len(raw),
-                                    "aggregate reporter/partner": int((~keep).sum())})
+                                    "aggregate reporter/partner": int((~keep).sum())},
+                           **read_info(info))
     return attach(wide.sort_values(["year", "importer", "exporter"], ignore_index=True), prov)
