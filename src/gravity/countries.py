@@ -262,15 +262,15 @@ def _map_unique(values: np.ndarray, kind: Kind) -> tuple[dict, dict[str, str]]:
             names.append(v)
     if names:
         clean = [str(n).strip() for n in names]
-        keep = [not _AGGREGATE_PATTERN.search(c) or re.search(r"other asia", c, re.I)
+        keep = [not _AGGREGATE_PATTERN.search(c) or bool(re.search(r"other asia", c, re.I))
                 for c in clean]
-        to_conv = [c for c, k in zip(clean, keep, strict=True) if k]
+        to_conv = [c for c, kept in zip(clean, keep, strict=True) if kept]
         conv = _converter().convert(to_conv, src="regex", to="ISO3", not_found=None) if to_conv else []
         if isinstance(conv, str):
             conv = [conv]
         it = iter(conv)
-        for raw, c, k in zip(names, clean, keep, strict=True):
-            r = next(it) if k else None
+        for raw, c, kept in zip(names, clean, keep, strict=True):
+            r = next(it) if kept else None
             if isinstance(r, list) or r not in iso3:  # ambiguous or not found
                 r = None
             if r is None and re.search(r"other asia", c, re.I):

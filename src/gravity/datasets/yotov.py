@@ -14,11 +14,17 @@ SHA-256.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..errors import MissingColumnError
+from ..estimation import ols, ppml
+from ..sources.fileio import read_csv
+from ..sources.validate import integers, numeric
 from ..variables import add_output_expenditure, add_remoteness
 
 FILENAME = "agtpa_applications.csv.gz"
@@ -48,8 +54,17 @@ def find_yotov2016() -> Path | None:
     return None
 
 
+#: Columns of the published table that must hold numbers.
+NUMERIC = ("trade", "dist", "cntg", "lang", "clny", "rta")
+
+
 def load_yotov2016(path: str | Path | None = None, download: bool = True) -> pd.DataFrame:
-    """Read the Yotov et al. (2016) panel (99,981 rows, 1986-2006)."""
+    """Read the Yotov et al. (2016) panel (99,981 rows, 1986-2006).
+
+    A truncated or corrupt file (gzip checked), a year that is not an integer
+    or a number column with text raises :class:`gravity.errors.FileFormatError`
+    naming the file.
+    """
     if path is None:
         path = find_yotov2016()
     if path is None:
@@ -59,9 +74,17 @@ def load_yotov2016(path: str | Path | None = None, download: bool = True) -> pd.
         import pooch
 
         path = pooch.retrieve(URL, known_hash=f"sha256:{SHA256}", progressbar=True)
-    df = pd.read_csv(path)
+    p = Path(path)
+    df, _ = read_csv(p, as_text=False)
+    missing = [c for c in ("exporter", "importer", "year", *NUMERIC) if c not in df.columns]
+    if missing:
+        raise MissingColumnError(f"missing column(s) {missing}", column=missing[0], file=p.name)
     df["exporter"] = df["exporter"].astype(str)
     df["importer"] = df["importer"].astype(str)
+    df["year"] = integers(df["year"], file=p.name, column="year")
+    for c in NUMERIC:
+        if not pd.api.types.is_numeric_dtype(df[c]):
+            df[c] = numeric(df[c], file=p.name, column=c, thousands=False)
     return df
 
 
@@ -114,14 +137,16 @@ TABLE1_MODELS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def fit_table1(d: pd.DataFrame | None = None, **kwargs) -> dict:
+#: The estimators named in :data:`TABLE1_MODELS`.
+ESTIMATORS: dict[str, Callable[..., Any]] = {"ols": ols, "ppml": ppml}
+
+
+def fit_table1(d: pd.DataFrame | None = None, **kwargs: Any) -> dict:
     """Fit the four models of Table 1 on :func:`yotov2016_application_data` output,
     clustered by ``pair_id``; ``kwargs`` go to the estimators (e.g. ``ssc="glm"``)."""
-    import gravity as gv
-
     d = yotov2016_application_data() if d is None else d
     samples = {"international": d[d["intl"] == 1],
                "positive": d[(d["intl"] == 1) & (d["trade"] > 0)]}
-    return {name: getattr(gv, est)(formula, samples[sample].reset_index(drop=True),
-                                   vcov={"CRV1": "pair_id"}, **kwargs)
+    return {name: ESTIMATORS[est](formula, samples[sample].reset_index(drop=True),
+                                  vcov={"CRV1": "pair_id"}, **kwargs)
             for name, (est, formula, sample) in TABLE1_MODELS.items()}

@@ -244,8 +244,8 @@ def build_panel(
     yidx = pd.Index(years)
 
     # square: every exporter x importer x year (linear index (e * C + i) * T + t)
-    e, i, t = np.meshgrid(np.arange(C), np.arange(C), np.arange(T), indexing="ij")
-    e, i, t = e.ravel(), i.ravel(), t.ravel()
+    eg, ig, tg = np.meshgrid(np.arange(C), np.arange(C), np.arange(T), indexing="ij")
+    e, i, t = eg.ravel(), ig.ravel(), tg.ravel()
     keep = np.ones(e.size, bool) if intra_national else (e != i)
     e, i, t = e[keep], i[keep], t[keep]
     lin_all = np.full(C * C * T, -1, np.int64)
