@@ -59,6 +59,7 @@ from gravity.sources.validate import (
     coverage_of,
     integers,
     numeric,
+    requested_years,
     require_columns,
 )
 
@@ -228,11 +229,8 @@ def build_panel(
     avail_years = sorted(int(y) for y in base["year"].unique())
     if not avail_years:
         raise CoverageError("the flows have no rows", file=name)
-    if years is not None:
-        ys = pd.Series(list(years), dtype=object)
-        years = sorted(set(integers(ys, column="years").tolist()))
-    else:
-        years = avail_years
+    req = requested_years(years)
+    years = avail_years if req is None else sorted(set(req))
     missing_years = sorted(set(years) - set(avail_years))
     if missing_years:
         raise CoverageError(

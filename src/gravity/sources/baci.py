@@ -43,6 +43,7 @@ from gravity.sources.validate import (
     check_years,
     file_provenance,
     integers,
+    requested_years,
     unit_factor,
 )
 
@@ -261,6 +262,7 @@ def read_baci(
     import duckdb
 
     factor = unit_factor(units, column="v")
+    years = requested_years(years)
     files = _expand(path, years)
     if not files:
         raise FileNotFoundError(f"no BACI files at {path!s} for years {years}")

@@ -34,6 +34,7 @@ from gravity.sources.validate import (
     file_provenance,
     integers,
     numeric,
+    requested_years,
     require_columns,
     unknown_codes,
 )
@@ -175,6 +176,7 @@ def read_cepii_gravity(
     column with text or infinite values).
     """
     path = Path(path)
+    years = requested_years(years)
     raw = _read_raw(path, years)
     fname = path.name
     require_columns(raw, ["iso3_o", "iso3_d", "year", "dist", "contig", "comlang_off"], file=fname)

@@ -38,6 +38,7 @@ from gravity.sources.validate import (
     integers,
     numeric,
     read_info,
+    requested_years,
     require_columns,
     rows_of,
 )
@@ -72,6 +73,7 @@ def read_comtrade(
     """
     path = Path(path)
     fname = path.name
+    years = requested_years(years)
     raw, info = read_csv(path)
     raw = raw.rename(columns={k: v for k, v in LEGACY.items() if k in raw.columns})
     if "Trade Flow Code" in raw:

@@ -35,6 +35,7 @@ from gravity.sources.validate import (
     file_provenance,
     numeric,
     read_info,
+    requested_years,
     require_columns,
     rows_of,
     unit_factor,
@@ -67,6 +68,7 @@ def read_dots(
     path = Path(path)
     fname = path.name
     factor = unit_factor(units, file=fname)
+    years = requested_years(years)
     raw, info = read_csv(path)
     require_columns(raw, ["Country Name", "Indicator Code", "Counterpart Country Name"], file=fname)
     n_read = len(raw)

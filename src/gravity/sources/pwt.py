@@ -6,7 +6,9 @@ emp, cgdpe, cgdpo, rgdpna, xr, csh_x, csh_m``, ...). Units are converted:
 ``cgdp*``) from million USD to USD. ``xr`` (national currency per USD) and the
 shares are unchanged. Columns are read by name; PWT's indicator columns
 (``i_*``, e.g. ``i_xr`` "Benchmark"/"Extrapolated") are kept as published,
-every other series must hold numbers (empty cells are missing).
+columns of text only are left out (listed in the provenance), and every other
+series must hold numbers (empty cells are missing): a series with a cell
+that is not a number raises :class:`FileFormatError`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 
 from gravity.sources.fileio import read_csv, read_excel, read_stata
 from gravity.sources.validate import (
+    MISSING_TOKENS,
     attach,
     check_known_codes,
     check_unique,
@@ -33,6 +36,15 @@ __all__ = ["read_pwt"]
 MILLIONS = ["pop", "emp", "rgdpe", "rgdpo", "cgdpe", "cgdpo", "rgdpna", "cda", "cn", "ck"]
 #: Text columns of PWT (not series).
 TEXT = ("country", "currency_unit")
+
+
+def _is_text(s: pd.Series) -> bool:
+    """A column of text (no cell is a number), not a series with a bad cell."""
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return False
+    t = s.astype("string").str.strip()
+    t = t[~t.isin(list(MISSING_TOKENS))]
+    return bool(len(t)) and bool(pd.to_numeric(t, errors="coerce").isna().all())
 
 
 def read_pwt(path: str | Path) -> pd.DataFrame:
@@ -59,7 +71,9 @@ def read_pwt(path: str | Path) -> pd.DataFrame:
     df["iso3"] = df["iso3"].astype("string").str.strip()
     check_known_codes(df, ["iso3"], file=path.name)
     df["year"] = integers(df["year"], file=path.name, column="year")
-    keep = ["iso3", "year"] + [c for c in df.columns if c not in ("iso3", "year", *TEXT)]
+    text = [c for c in df.columns if c not in ("iso3", "year", *TEXT) and not str(c).startswith("i_")
+            and _is_text(df[c])]
+    keep = ["iso3", "year"] + [c for c in df.columns if c not in ("iso3", "year", *TEXT, *text)]
     df = df[keep].copy()
     for c in df.columns[2:]:
         if str(c).startswith("i_"):
@@ -70,5 +84,6 @@ def read_pwt(path: str | Path) -> pd.DataFrame:
     check_unique(df, ["iso3", "year"], file=path.name)
     prov = file_provenance(path, source="Penn World Table", reader="gravity.sources.pwt.read_pwt",
                            rows_read=len(raw), rows_out=len(df),
-                           units={"pop, emp": "persons (x1e6)", "rgdp*, cgdp*": "usd (x1e6)"}, **info)
+                           units={"pop, emp": "persons (x1e6)", "rgdp*, cgdp*": "usd (x1e6)"},
+                           text_columns_left_out=[str(c) for c in text], **info)
     return attach(df.sort_values(["iso3", "year"], ignore_index=True), prov)

@@ -94,6 +94,19 @@ def check_nonnegative(df: pd.DataFrame, column: str, *, file: str | None = None)
         )
 
 
+def requested_years(years: Iterable[Any] | None) -> list[int] | None:
+    """A reader's ``years=`` argument as a list of int; :class:`InputError` for non-integers
+    (``2018.5`` would otherwise select 2018, or nothing)."""
+    if years is None:
+        return None
+    values = list(years)
+    try:
+        return [int(y) for y in integers(pd.Series(values, dtype=object), column="years")]
+    except FileFormatError as e:
+        raise InputError(f"requested years must be integers, got {values[:10]}", column="years",
+                         rows=e.rows) from None
+
+
 def check_years(
     requested: Iterable[int] | None,
     available: Iterable[int],

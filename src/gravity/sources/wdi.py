@@ -34,6 +34,7 @@ from gravity.sources.validate import (
     file_provenance,
     numeric,
     read_info,
+    requested_years,
     require_columns,
     rows_of,
 )
@@ -97,6 +98,7 @@ def read_wdi(
     excepted) or a value that is not a number raises :class:`FileFormatError`.
     """
     path = Path(path)
+    years = requested_years(years)
     raw, info = _open(path)
     fname = path.name
     raw = raw.rename(columns={"Indicator Code": "Series Code", "Indicator Name": "Series Name"})
