@@ -191,7 +191,7 @@ def test_fixed_effects_only_ols(panel):
     fit = gv.ols("ln_y ~ 1 | exp_year", d, vcov="hetero")
     assert len(fit.params) == 0
     grp = d.groupby("exp_year")["ln_y"]
-    kept = d.loc[fit._internals["mask"]]
+    kept = d.loc[fit.in_sample]
     resid = kept["ln_y"] - kept.groupby("exp_year")["ln_y"].transform("mean")
     assert fit.rss == pytest.approx(float((resid**2).sum()), rel=1e-10)
     assert grp.ngroups >= fit.fe_sizes[0]

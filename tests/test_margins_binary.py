@@ -61,7 +61,7 @@ def _fit(formula, df, family):
 def test_two_way_matches_statsmodels_dummies(family):
     df = _two_way()
     r = _fit("y ~ x1 + x2 | i + t", df, family)
-    sub = df.loc[r._internals["mask"]]
+    sub = df.loc[r.in_sample]
     assert r.dropped.get("separated_fe", 0) > 0  # all-0 / all-1 individuals dropped
     Xd = _dummies(sub, ["i", "t"], ["x1", "x2"])
     if family == "logit":
@@ -83,7 +83,7 @@ def test_two_way_matches_statsmodels_dummies(family):
 def test_three_way_matches_statsmodels_dummies(family):
     df = _three_way()
     r = _fit("y ~ x | ey + my + pair", df, family)
-    sub = df.loc[r._internals["mask"]]
+    sub = df.loc[r.in_sample]
     Xd = _dummies(sub, ["ey", "my", "pair"], ["x"])
     model = sm.Logit if family == "logit" else sm.Probit
     m = model(sub.y, Xd).fit(disp=0, method="newton", tol=1e-9, maxiter=200)
@@ -96,7 +96,7 @@ def test_bias_term_matches_dummy_computation():
     on all dummies, computed by least squares (independent of the HDFE engine)."""
     df = _two_way(seed=3, n=40, t=10)
     r = _fit("y ~ x1 + x2 | i + t", df, "logit")
-    sub = df.loc[r._internals["mask"]]
+    sub = df.loc[r.in_sample]
     eta = r.predict(type="link")
     p = 1 / (1 + np.exp(-eta))
     w = p * (1 - p)
@@ -134,13 +134,13 @@ def test_ape_closed_form_logit():
     eta = r.predict(type="link")
     p = 1 / (1 + np.exp(-eta))
     b1, b2 = r.params["x1"], r.params["x2"]
-    x2 = df.loc[r._internals["mask"], "x2"].to_numpy()
+    x2 = df.loc[r.in_sample, "x2"].to_numpy()
     e0 = eta - b2 * x2
     assert ape.loc["x1", "estimate"] == pytest.approx(b1 * np.mean(p * (1 - p)), rel=1e-10)
     d2 = np.mean(1 / (1 + np.exp(-(e0 + b2))) - 1 / (1 + np.exp(-e0)))
     assert ape.loc["x2", "estimate"] == pytest.approx(d2, rel=1e-10)
     # delta-method SE of the continuous APE with the analytic gradient
-    X = df.loc[r._internals["mask"], ["x1", "x2"]].to_numpy()
+    X = df.loc[r.in_sample, ["x1", "x2"]].to_numpy()
     f1 = p * (1 - p) * (1 - 2 * p)
     grad = b1 * (f1 @ X) / len(p)
     grad[0] += np.mean(p * (1 - p))
@@ -198,7 +198,7 @@ def test_cloglog_matches_statsmodels_dummies():
     y = (rng.random(n * t) < -np.expm1(-np.exp(eta))).astype(float)
     df = pd.DataFrame(dict(y=y, x=x, i=i, t=tt))
     r = _fit("y ~ x | i + t", df, "cloglog")
-    sub = df.loc[r._internals["mask"]]
+    sub = df.loc[r.in_sample]
     Xd = _dummies(sub, ["i", "t"], ["x"])
     m = sm.GLM(sub.y, Xd, family=sm.families.Binomial(sm.families.links.CLogLog())
                ).fit(tol=1e-13)

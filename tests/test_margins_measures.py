@@ -117,9 +117,10 @@ def test_typed_errors():
 def test_emerging_markets_tables():
     em = emerging_markets()
     assert len(em) == 24 and {"CHN", "IND", "BRA"} <= em and "USA" not in em
-    from pathlib import Path
+    from conftest import shared_path
 
-    if not Path("/work/shared/data/macro/wdi_country_metadata.csv").exists():
+    meta = shared_path("data", "macro", "wdi_country_metadata.csv")
+    if not meta.exists():
         pytest.skip("shared WDI metadata not available")
-    wdi = emerging_markets("wdi")
+    wdi = emerging_markets("wdi", path=meta)
     assert "CHN" in wdi and "USA" not in wdi and "DEU" not in wdi

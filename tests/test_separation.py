@@ -65,7 +65,7 @@ def test_separation_case(case, method):
     np.testing.assert_array_equal(flagged, d["separated"].to_numpy().astype(bool))
     assert fit.converged
     assert np.all(np.abs(fit.params) < 1e6)
-    kept = d.loc[fit._internals["mask"]]
+    kept = d.loc[fit.in_sample]
     glm = _glm_on_kept(kept, [x for x in xs if x in fit.params.index], ids)
     np.testing.assert_allclose(fit.fittedvalues.to_numpy(), glm.fittedvalues.to_numpy(),
                                atol=1e-6, rtol=1e-6)

@@ -28,7 +28,7 @@ def test_ppml_equals_glm_poisson_with_dummies(small):
     # drop what PPML drops (all-zero groups, singletons) so that GLM has a finite MLE
     fit = gv.ppml("y ~ rta + x + ln_dist | exporter + importer", small, vcov="hetero",
                   tol=1e-13, fixef_tol=1e-13)
-    d = small.loc[fit._internals["mask"]]
+    d = small.loc[fit.in_sample]
     X = _dummies(d, ["rta", "x", "ln_dist"], ["exporter", "importer"])
     glm = sm.GLM(d["y"], X, family=sm.families.Poisson()).fit(tol=1e-13, cov_type="HC0")
     assert glm.converged
@@ -45,7 +45,7 @@ def test_ppml_equals_glm_poisson_with_dummies(small):
 def test_ppml_cluster_glm_convention_equals_statsmodels(small):
     fit = gv.ppml("y ~ rta + x | exporter + importer", small, vcov={"CRV1": "pair"},
                   ssc="glm", tol=1e-13, fixef_tol=1e-13)
-    d = small.loc[fit._internals["mask"]]
+    d = small.loc[fit.in_sample]
     X = _dummies(d, ["rta", "x"], ["exporter", "importer"])
     groups = pd.factorize(d["pair"])[0]
     glm = sm.GLM(d["y"], X, family=sm.families.Poisson()).fit(
@@ -58,7 +58,7 @@ def test_ols_equals_statsmodels_with_dummies(small):
     d = small[small["y"] > 0].copy()
     d["ln_y"] = np.log(d["y"])
     fit = gv.ols("ln_y ~ rta + x | exporter + importer", d, vcov="iid", fixef_tol=1e-13)
-    d = d.loc[fit._internals["mask"]]
+    d = d.loc[fit.in_sample]
     X = _dummies(d, ["rta", "x"], ["exporter", "importer"])
     res = sm.OLS(d["ln_y"], X).fit()
     np.testing.assert_allclose(fit.params, res.params[["rta", "x"]], rtol=1e-9)
@@ -69,7 +69,7 @@ def test_ols_equals_statsmodels_with_dummies(small):
 
 def test_predict_and_fixed_effects_reproduce_fit(small):
     fit = gv.ppml("y ~ rta + x | exp_year + imp_year + pair", small, tol=1e-12, fixef_tol=1e-12)
-    d = small.loc[fit._internals["mask"]]
+    d = small.loc[fit.in_sample]
     # predictions rebuilt from the recovered fixed effects equal the fitted values
     np.testing.assert_allclose(fit.predict(d), fit.fittedvalues, rtol=1e-7)
     np.testing.assert_allclose(fit.predict(d, type="link"), np.log(fit.fittedvalues), atol=1e-7)
@@ -89,7 +89,7 @@ def test_poisson_with_offset_and_weights_equals_glm(small):
     d["w"] = np.random.default_rng(4).integers(1, 4, len(d)).astype(float)
     fit = gv.ppml("y ~ rta + x | exp_year", d, offset="expo", weights="w", vcov="iid",
                   ssc="none", tol=1e-13, fixef_tol=1e-13)
-    dd = d.loc[fit._internals["mask"]]
+    dd = d.loc[fit.in_sample]
     X = _dummies(dd, ["rta", "x"], ["exp_year"])
     glm = sm.GLM(dd["y"], X, family=sm.families.Poisson(), offset=dd["expo"],
                  freq_weights=dd["w"]).fit(tol=1e-13)

@@ -19,11 +19,22 @@ from .errors import (
     NegativeValueError,
     SeparationWarning,
 )
-from .estimation import ols, ppml
+from .estimation import (
+    BinaryResults,
+    LinearResults,
+    PoissonResults,
+    RegressionResults,
+    cloglog,
+    feglm,
+    logit,
+    lpm,
+    ols,
+    ppml,
+    probit,
+)
 from .inference import delta_method, ssc
 from .panel import build_panel, read_panel, write_panel
 from .reporting import etable
-from .results import RegressionResults
 from .variables import add_output_expenditure, add_remoteness
 
 __version__ = "0.1.0"
@@ -31,6 +42,14 @@ __version__ = "0.1.0"
 __all__ = [
     "ppml",
     "ols",
+    "feglm",
+    "logit",
+    "probit",
+    "cloglog",
+    "lpm",
+    "LinearResults",
+    "PoissonResults",
+    "BinaryResults",
     "etable",
     "margins",
     "simulate",

@@ -123,3 +123,7 @@ class CollinearityWarning(GravityWarning):
 
 class DroppedObservationsWarning(GravityWarning):
     """Observations were dropped (missing values, singletons, all-zero groups)."""
+
+
+class DataTypeError(InputError, TypeError):
+    """An argument of the wrong type (e.g. data that is not a DataFrame)."""

@@ -1,6 +1,23 @@
-"""Estimators: PPML and OLS with high-dimensional fixed effects."""
+"""Estimators with high-dimensional fixed effects, on one IRLS engine.
 
-from .ols import ols
-from .ppml import ppml
+:func:`feglm` with a :mod:`family <gravity.estimation.families>` (Poisson, Logit,
+Probit, CLogLog, Gaussian) and the thin public estimators :func:`ppml`, :func:`ols`,
+:func:`logit`, :func:`probit`, :func:`cloglog`, :func:`lpm`; the bias correction of
+binary models (:func:`bias_correct`) and their average partial effects; typed results
+(:class:`LinearResults`, :class:`PoissonResults`, :class:`BinaryResults`).
+"""
 
-__all__ = ["ols", "ppml"]
+from .apes import average_partial_effects
+from .bias import bias_correct, bias_term
+from .families import CLogLog, Family, Gaussian, Logit, Poisson, Probit, get_family
+from .feglm import cloglog, feglm, feglm_binary, logit, ppml, probit
+from .ols import lpm, ols
+from .record import FitRecord, FitSettings
+from .results import BinaryResults, LinearResults, PoissonResults, RegressionResults
+from .summary import Summary
+
+__all__ = ["feglm", "ppml", "ols", "logit", "probit", "cloglog", "lpm", "feglm_binary",
+           "bias_correct", "bias_term", "average_partial_effects", "Family", "Poisson",
+           "Gaussian", "Logit", "Probit", "CLogLog", "get_family", "FitRecord",
+           "FitSettings", "RegressionResults", "LinearResults", "PoissonResults",
+           "BinaryResults", "Summary"]

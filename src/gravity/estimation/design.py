@@ -2,20 +2,28 @@
 
 Validates the input (typed errors naming column and rows), handles missing values
 (``missing="raise"`` by default, or ``"drop"`` and count), builds the regressor
-matrix, factorises fixed effects and prunes singletons / all-zero groups, and
-detects regressors absorbed by the fixed effects or collinear with each other.
+matrix, factorises fixed effects and prunes singletons and perfectly predicted
+groups.
+
+A model with an intercept and no fixed effects is estimated with the intercept as a
+fixed effect with one level (:attr:`ModelData.intercept_as_fe`): the regressors are
+then centred at their weighted means in every step, so that a regressor such as
+``1e12 + N(0, 1)`` is neither called collinear with the intercept nor solved in an
+ill-conditioned basis; the intercept and its variance are recovered at the end
+(:mod:`gravity.estimation.fit`).
 """
 
 from __future__ import annotations
 
-import warnings
+import difflib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import (
-    CollinearityWarning,
+    DataTypeError,
     EstimationError,
     FormulaError,
     InputError,
@@ -24,8 +32,10 @@ from ..errors import (
     NegativeValueError,
 )
 from ..formula import Formula, parse_formula
-from ..hdfe.demean import FixedEffects
+from ..hdfe import DemeanConfig, Demeaner, make_demeaner
 from ..hdfe.factors import factorize_term, prune_groups, recode
+
+INTERCEPT = "(Intercept)"
 
 
 @dataclass
@@ -34,7 +44,7 @@ class ModelData:
 
     formula: Formula
     y: np.ndarray
-    X: np.ndarray  # (N, K) float64
+    X: np.ndarray  # (N, K) float64, without the intercept when intercept_as_fe
     names: list[str]
     fe_codes: list[np.ndarray]
     weights: np.ndarray | None
@@ -44,18 +54,32 @@ class ModelData:
     dropped: dict[str, int] = field(default_factory=dict)
     n_input: int = 0
     dropped_rows: dict[str, np.ndarray] = field(default_factory=dict)  # input positions
+    intercept_as_fe: bool = False
+    demean_config: DemeanConfig = field(default_factory=DemeanConfig)
+    _fe: Demeaner | None = field(default=None, repr=False)
 
     @property
     def nobs(self) -> int:
         return int(self.y.size)
 
     @property
-    def fixed_effects(self) -> FixedEffects | None:
+    def fixed_effects(self) -> Demeaner | None:
+        """The demeaning algorithm for the current sample (None without fixed effects)."""
         if not self.fe_codes:
             return None
-        if getattr(self, "_fe", None) is None:
-            self._fe = FixedEffects(self.fe_codes)
+        if self._fe is None:
+            self._fe = make_demeaner(self.fe_codes, self.demean_config)
         return self._fe
+
+    @property
+    def fe_terms(self) -> tuple[tuple[str, ...], ...]:
+        """Fixed-effect terms as the user wrote them (the internal intercept excluded)."""
+        return self.formula.fixed_effects
+
+    @property
+    def user_fe_codes(self) -> list[np.ndarray]:
+        """Codes of the user's fixed effects (the internal intercept excluded)."""
+        return [] if self.intercept_as_fe else self.fe_codes
 
     def subset(self, keep: np.ndarray, reason: str) -> None:
         """Drop rows where ``keep`` is False, recording ``reason``."""
@@ -79,16 +103,31 @@ class ModelData:
         self._fe = None
 
     def drop_columns(self, drop: list[int]) -> None:
-        keep = [k for k in range(self.X.shape[1]) if k not in set(drop)]
+        gone = set(drop)
+        keep = [k for k in range(self.X.shape[1]) if k not in gone]
         self.X = self.X[:, keep]
         self.names = [self.names[k] for k in keep]
+
+
+# ---------------------------------------------------------------- validation
+def check_frame(data: Any) -> pd.DataFrame:
+    """The data must be a DataFrame with unique, flat column names."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if isinstance(data.columns, pd.MultiIndex):
+        raise InputError("data has MultiIndex columns: flatten them first (e.g. "
+                         "df.columns = ['_'.join(map(str, c)) for c in df.columns])",
+                         column=str(data.columns[0]))
+    dup = data.columns[data.columns.duplicated()]
+    if len(dup):
+        raise InputError("column name appears more than once in the data",
+                         column=str(dup[0]))
+    return data
 
 
 def _check_columns(data: pd.DataFrame, needed: set[str], formula: Formula) -> None:
     missing = sorted(c for c in needed if c not in data.columns)
     if missing:
-        import difflib
-
         hints = []
         for m in missing:
             close = difflib.get_close_matches(m, [str(c) for c in data.columns], n=1)
@@ -99,7 +138,8 @@ def _check_columns(data: pd.DataFrame, needed: set[str], formula: Formula) -> No
         )
 
 
-def _numeric(series: pd.Series, name: str) -> np.ndarray:
+def numeric_column(series: pd.Series, name: str) -> np.ndarray:
+    """A column as float64, or :class:`InputError` naming it when it is not numeric."""
     if series.dtype == bool:
         return series.to_numpy(dtype=np.float64)
     if not pd.api.types.is_numeric_dtype(series):
@@ -111,16 +151,16 @@ def _numeric(series: pd.Series, name: str) -> np.ndarray:
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _regressor_matrix(formula: Formula, data: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+def regressor_matrix(formula: Formula, data: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """The regressors of ``formula`` on ``data`` (plain columns, or formulaic
+    expressions), with the intercept first when the formula has one."""
     n = len(data)
     if formula.simple_regressors:
-        cols = [_numeric(data[r], r) for r in formula.regressors]
+        cols = [numeric_column(data[r], r) for r in formula.regressors]
         names = list(formula.regressors)
     else:
-        try:
-            from formulaic import model_matrix
-        except ImportError as exc:  # pragma: no cover
-            raise FormulaError("expressions in regressors need the 'formulaic' package") from exc
+        from formulaic import model_matrix
+
         rhs = " + ".join(formula.regressors) + " - 1"
         try:
             mm = model_matrix(rhs, data, na_action="ignore")
@@ -130,22 +170,56 @@ def _regressor_matrix(formula: Formula, data: pd.DataFrame) -> tuple[np.ndarray,
         cols = [np.asarray(mm[c], dtype=np.float64) for c in mm.columns]
     if formula.intercept:
         cols.insert(0, np.ones(n))
-        names.insert(0, "(Intercept)")
+        names.insert(0, INTERCEPT)
     X = np.column_stack(cols) if cols else np.empty((n, 0))
     return X, names
+
+
+def row_vector(v: Any, data: pd.DataFrame, label: str) -> tuple[np.ndarray | None, str]:
+    """Weights or offset: a column name, a Series (aligned on the data's index; refused
+    when its labels differ) or an array with one value per row."""
+    n = len(data)
+    if v is None:
+        return None, label
+    if isinstance(v, str):
+        return numeric_column(data[v], v), v
+    if isinstance(v, pd.Series):
+        if v.index.equals(data.index):
+            arr = v.to_numpy(dtype=np.float64, na_value=np.nan)
+        elif data.index.is_unique and v.index.is_unique and len(v) == n \
+                and data.index.isin(v.index).all():
+            arr = v.reindex(data.index).to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            missing = data.index[~data.index.isin(v.index)]
+            raise InputError(
+                f"{label} is a Series whose index does not match the data's index "
+                "(pass an array to use it by position, or align it first)",
+                column=label, rows=missing if len(missing) else None)
+    else:
+        try:
+            arr = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{label} must be numeric: {exc}", column=label) from None
+    if arr.shape != (n,):
+        raise InputError(f"{label} must have one value per row ({n}), got shape {arr.shape}",
+                         column=label)
+    return arr, label
 
 
 def prepare(
     formula: str | Formula,
     data: pd.DataFrame,
     *,
-    weights: str | np.ndarray | None = None,
-    offset: str | np.ndarray | None = None,
+    weights: Any = None,
+    offset: Any = None,
     extra_columns: set[str] | None = None,
     missing: str = "raise",
-    poisson: bool = False,
+    nonnegative: bool = False,
+    binary: bool = False,
     drop_singletons: bool = True,
-    drop_all_zero: bool | None = None,
+    drop_all_zero: bool = False,
+    drop_all_one: bool = False,
+    demean_config: DemeanConfig | None = None,
 ) -> ModelData:
     """Validate the input and build the estimation sample.
 
@@ -153,19 +227,19 @@ def prepare(
     ----------
     formula : fixest-style formula or parsed :class:`Formula`
     data : pandas DataFrame
-    weights, offset : column name or array aligned with ``data``
+    weights, offset : column name, Series aligned with ``data`` or array by position
     extra_columns : columns that must be present and non-missing (cluster variables)
     missing : ``"raise"`` (default) raises :class:`MissingValueError` naming the
         column and rows; ``"drop"`` drops those rows and counts them
-    poisson : apply the Poisson checks (outcome >= 0, not all zero)
-    drop_all_zero : drop fixed-effect groups whose outcome is all zero (default: ``poisson``)
+    nonnegative : the outcome must be >= 0 (Poisson); binary : it must be 0 or 1
+    drop_all_zero, drop_all_one : drop fixed-effect groups whose outcome is all zero
+        (Poisson and binary) or all one (binary)
     drop_singletons : drop singleton groups iteratively (default, as reghdfe/ppmlhdfe)
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError("data must be a pandas DataFrame")
+    data = check_frame(data)
     f = formula if isinstance(formula, Formula) else parse_formula(formula)
     if missing not in ("raise", "drop"):
-        raise ValueError("missing must be 'raise' or 'drop'")
+        raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
     needed = f.columns() | (extra_columns or set())
     for extra in (weights, offset):
         if isinstance(extra, str):
@@ -175,30 +249,19 @@ def prepare(
         raise FormulaError(f"the outcome '{f.outcome}' also appears as a regressor")
 
     n = len(data)
-    y = _numeric(data[f.outcome], f.outcome)
-    X, names = _regressor_matrix(f, data)
-
-    def _vector(v, label):
-        if v is None:
-            return None
-        if isinstance(v, str):
-            return _numeric(data[v], v)
-        arr = np.asarray(v, dtype=np.float64)
-        if arr.shape != (n,):
-            raise InputError(f"{label} must have one value per row ({n}), got shape {arr.shape}")
-        return arr
-
-    w = _vector(weights, "weights")
-    off = _vector(offset, "offset")
+    y = numeric_column(data[f.outcome], f.outcome)
+    X, names = regressor_matrix(f, data)
+    w, w_label = row_vector(weights, data, "weights")
+    off, off_label = row_vector(offset, data, "offset")
 
     # --- missing values, column by column
     bad_any = np.zeros(n, dtype=bool)
     checks: list[tuple[str, np.ndarray]] = [(f.outcome, ~np.isfinite(y))]
     checks += [(nm, ~np.isfinite(X[:, k])) for k, nm in enumerate(names)]
     if w is not None:
-        checks.append((weights if isinstance(weights, str) else "weights", ~np.isfinite(w)))
+        checks.append((w_label, ~np.isfinite(w)))
     if off is not None:
-        checks.append((offset if isinstance(offset, str) else "offset", ~np.isfinite(off)))
+        checks.append((off_label, ~np.isfinite(off)))
     for term in f.fixed_effects:
         for col in term:
             checks.append((col, data[col].isna().to_numpy()))
@@ -216,47 +279,59 @@ def prepare(
     if w is not None:
         neg = np.isfinite(w) & (w < 0)
         if neg.any():
-            raise NegativeValueError("negative weights", column=str(weights), rows=data.index[neg])
-    if poisson:
+            raise NegativeValueError("negative weights", column=w_label, rows=data.index[neg])
+    if nonnegative:
         neg = np.isfinite(y) & (y < 0)
         if neg.any():
             raise NegativeValueError(
                 "Poisson (PPML) needs a non-negative outcome", column=f.outcome,
                 rows=data.index[neg],
             )
+    if binary:
+        bad = np.isfinite(y) & ~np.isin(y, (0.0, 1.0))
+        if bad.any():
+            raise InputError("binary outcome must be 0 or 1", column=f.outcome,
+                             rows=data.index[bad])
 
-    mask = ~bad_any
+    intercept_as_fe = not f.fixed_effects and bool(names) and names[0] == INTERCEPT
+    if intercept_as_fe:
+        X, names = X[:, 1:], names[1:]
     md = ModelData(
-        formula=f,
-        y=y,
-        X=X,
-        names=names,
-        fe_codes=[],
-        weights=w,
-        offset=off,
-        index=data.index,
-        mask=np.ones(n, dtype=bool),
-        n_input=n,
+        formula=f, y=y, X=X, names=names, fe_codes=[], weights=w, offset=off,
+        index=data.index, mask=np.ones(n, dtype=bool), n_input=n,
+        intercept_as_fe=intercept_as_fe, demean_config=demean_config or DemeanConfig(),
     )
     if bad_any.any():
-        md.subset(mask, "missing")
+        md.subset(~bad_any, "missing")
     if w is not None:
         zero_w = md.weights == 0
         if zero_w.any():
             md.subset(~zero_w, "zero_weight")
 
-    md.fe_codes = [factorize_term(data, term) for term in f.fixed_effects]
-    if not md.mask.all():
-        md.fe_codes = [recode(c[md.mask])[0] for c in md.fe_codes]
-    prune_fixed_effects(md, drop_singletons=drop_singletons,
-                        drop_all_zero=poisson if drop_all_zero is None else drop_all_zero)
-    if md.nobs == 0:
-        raise EstimationError("no observations left after dropping: " + str(md.dropped))
-    if poisson and not np.any(md.y > 0):
-        raise EstimationError(
-            f"the outcome '{f.outcome}' is zero in every observation: nothing to estimate"
-        )
+    if intercept_as_fe:
+        md.fe_codes = [np.zeros(md.nobs, dtype=np.int64)]
+    else:
+        md.fe_codes = [factorize_term(data, term) for term in f.fixed_effects]
+        if not md.mask.all():
+            md.fe_codes = [recode(c[md.mask])[0] for c in md.fe_codes]
+    prune_fixed_effects(md, drop_singletons=drop_singletons and not intercept_as_fe,
+                        drop_all_zero=drop_all_zero, drop_all_one=drop_all_one)
+    require_observations(md)
     return md
+
+
+def require_observations(md: ModelData, variation: bool = True) -> None:
+    """:class:`EstimationError` when the sample is empty or (with ``variation``) its
+    outcome is constant: nothing to explain."""
+    f = md.formula
+    if md.nobs == 0:
+        detail = ", ".join(f"{k}: {v}" for k, v in md.dropped.items())
+        raise EstimationError(f"no observations left to estimate on (dropped {detail})")
+    if variation and np.all(md.y == md.y[0]):
+        what = "zero" if md.y[0] == 0 else f"equal to {md.y[0]:g}"
+        raise EstimationError(
+            f"the outcome '{f.outcome}' is {what} in every observation of the estimation "
+            f"sample ({md.nobs:,} rows): there is no variation to explain")
 
 
 def prune_fixed_effects(md: ModelData, drop_singletons: bool, drop_all_zero: bool,
@@ -292,93 +367,3 @@ def prune_fixed_effects(md: ModelData, drop_singletons: bool, drop_all_zero: boo
         if not changed:
             break
     return total
-
-
-def detect_collinearity(
-    md: ModelData,
-    X_tilde: np.ndarray,
-    X_raw: np.ndarray,
-    w: np.ndarray | None,
-    tol: float = 1e-9,
-) -> list[int]:
-    """Indices of regressors to drop, with a :class:`CollinearityWarning` naming them.
-
-    A column is absorbed by the fixed effects when its weighted sum of squares
-    after demeaning is below ``tol`` times its sum of squares around the
-    (weighted) mean before (the intercept-free analogue of fixest's check).
-    Remaining exact linear dependence is found by a Cholesky decomposition of
-    ``X~'WX~`` with pivots below ``tol`` relative to the diagonal, dropping
-    the later column as fixest does.
-    """
-    k = X_tilde.shape[1]
-    if k == 0:
-        return []
-    ww = np.ones(X_tilde.shape[0]) if w is None else w
-    drop: list[int] = []
-    messages: list[str] = []
-    # column by column (each column of X~ and X is one contiguous pass): no N x K copies
-    wx_tilde = [ww * X_tilde[:, j] for j in range(k)]
-    ss_after = np.array([float(wx_tilde[j] @ X_tilde[:, j]) for j in range(k)])
-    if md.fe_codes:
-        wsum = float(ww.sum())
-        ss_before = np.empty(k)
-        for j in range(k):
-            xj = X_raw[:, j]
-            centred = xj - float(ww @ xj) / wsum
-            ss_before[j] = float((ww * centred) @ centred)
-        for j in range(k):
-            if ss_before[j] == 0 or ss_after[j] <= tol * ss_before[j]:
-                absorbing = [
-                    "^".join(md.formula.fixed_effects[q])
-                    for q, codes in enumerate(md.fe_codes)
-                    if _constant_within(X_raw[:, j], codes)
-                ]
-                by = (" by " + ", ".join(f"'{a}'" for a in absorbing)) if absorbing else \
-                    " by the fixed effects jointly"
-                drop.append(j)
-                messages.append(f"'{md.names[j]}' is absorbed{by}")
-    elif k:
-        for j in range(k):
-            if ss_after[j] == 0:
-                drop.append(j)
-                messages.append(f"'{md.names[j]}' is zero in every observation")
-    # exact collinearity among the rest: incremental Cholesky
-    keep = [j for j in range(k) if j not in drop]
-    xtx = np.array([[float(wx_tilde[a] @ X_tilde[:, b]) for b in keep] for a in keep])
-    chosen: list[int] = []
-    for pos, j in enumerate(keep):
-        cols = [keep.index(c) for c in chosen]
-        a = xtx[pos, pos]
-        if cols:
-            sub = xtx[np.ix_(cols, cols)]
-            b = xtx[cols, pos]
-            try:
-                resid = a - b @ np.linalg.solve(sub, b)
-            except np.linalg.LinAlgError:
-                resid = 0.0
-        else:
-            resid = a
-        if a <= 0 or resid <= tol * a:
-            others = [md.names[c] for c in chosen]
-            drop.append(j)
-            messages.append(
-                f"'{md.names[j]}' is collinear with " + (", ".join(f"'{o}'" for o in others)
-                                                          if others else "nothing")
-            )
-        else:
-            chosen.append(j)
-    if drop:
-        warnings.warn(
-            "dropped regressors: " + "; ".join(messages), CollinearityWarning, stacklevel=4
-        )
-    return sorted(drop)
-
-
-def _constant_within(x: np.ndarray, codes: np.ndarray) -> bool:
-    g = int(codes.max()) + 1
-    lo = np.full(g, np.inf)
-    hi = np.full(g, -np.inf)
-    np.minimum.at(lo, codes, x)
-    np.maximum.at(hi, codes, x)
-    scale = max(1.0, float(np.abs(x).max()))
-    return bool(np.all(hi - lo <= 1e-12 * scale))

@@ -1,22 +1,26 @@
 r"""Iteratively re-weighted least squares with high-dimensional fixed effects.
 
-One engine for every GLM of the package (Poisson/PPML, logit, probit, cloglog).
-Each step solves the weighted least-squares problem of the working response
+One engine for every GLM of the package (:mod:`gravity.estimation.families`). Each
+step solves the weighted least-squares problem of the working response
 ``z = eta - o + s / w`` on the regressors and the fixed effects, with working
 weights ``w`` and score ``s`` supplied by the family (McCullagh and Nelder 1989;
 Newton weights when the family gives the observed information). The fixed effects
-are absorbed by the weighted within-transformation of
-:mod:`gravity.hdfe.demean`; as in ppmlhdfe and fixest (Correia, Guimaraes and
-Zylkin 2020; Stammann 2018), each demeaning is warm-started from the previous
-iteration (the working response minus its last fixed-effect component, the last
-demeaned regressors) and its tolerance starts loose (``1e-4``) and tightens with
-the change in deviance down to ``fixef_tol``.
+are absorbed by the weighted within-transformation of :mod:`gravity.hdfe`; as in
+ppmlhdfe and fixest (Correia, Guimaraes and Zylkin 2020; Stammann 2018), each
+demeaning is warm-started from the previous iteration (the working response minus
+its last fixed-effect component, the last demeaned regressors) and its tolerance
+starts loose (``1e-4``) and tightens with the change in deviance down to the
+configured tolerance. In the first step the regressors are demeaned to full
+precision, and regressors absorbed by the fixed effects or collinear under the
+first IRLS weights are dropped (:mod:`gravity.estimation.collinearity`).
 
 Convergence (both required, at the final demeaning tolerance): the relative change
 of the deviance ``|D_k - D_{k-1}| / max(min(D_k, D_{k-1}), 0.1) < tol`` and of the
 coefficients ``max |b_k - b_{k-1}| / (1 + |b_k|) < beta_tol``. Step-halving guards
 against a deviance increase. At the solution the regressors are demeaned once more
-with the family's variance weights, for the variance estimator.
+with the family's variance weights, for the variance estimator. Each weighted
+least-squares system is solved on columns scaled to unit norm (equilibration), so
+that the regressors' units do not limit the precision.
 """
 
 from __future__ import annotations
@@ -26,31 +30,65 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import scipy.linalg
 
 from ..errors import ConvergenceError, ConvergenceWarning, EstimationError
-from .design import ModelData, detect_collinearity
+from ..hdfe import DemeanInfo
+from .collinearity import drop_collinear
+from .design import ModelData
 
 #: the demeaning tolerance of the next IRLS step: this factor times the last relative
-#: change in deviance (floored at ``fixef_tol``)
+#: change in deviance (floored at the configured tolerance)
 INNER_TOL_FACTOR = 1e-2
+#: loosest demeaning tolerance (first IRLS step, working response only)
+INNER_TOL_START = 1e-4
+#: the regressors are demeaned at least this precisely for the collinearity check
+COLLINEARITY_DEMEAN_TOL = 1e-8
 
 
-class Family(Protocol):
-    """What IRLS needs from a GLM family (bound to one outcome and prior weights)."""
+class BoundFamily(Protocol):
+    """What IRLS needs from a GLM family bound to one outcome and prior weights."""
 
     label: str
 
     def initial_eta(self) -> np.ndarray: ...
 
-    def working(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Working weights ``w`` (without prior weights) and score ``s``: z = eta - o + s/w."""
+    def working(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
     def deviance(self, eta: np.ndarray) -> float: ...
 
-    def variance_weights(self, eta: np.ndarray) -> np.ndarray:
-        """Weights (without prior weights) of the information matrix at the solution."""
+    def variance_weights(self, eta: np.ndarray) -> np.ndarray: ...
 
     def clip(self, eta: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class IRLSSettings:
+    """Outer-loop settings: deviance tolerance, coefficient tolerance, iteration cap,
+    and what to do on non-convergence (``"warn"`` or ``"raise"``)."""
+
+    tol: float = 1e-8
+    maxiter: int = 100
+    beta_tol: float | None = None
+    on_nonconvergence: str = "warn"
+
+    def __post_init__(self) -> None:
+        check_tolerance("tol", self.tol)
+        if self.beta_tol is not None:
+            check_tolerance("beta_tol", self.beta_tol)
+        if isinstance(self.maxiter, bool) or not isinstance(self.maxiter, int) \
+                or self.maxiter < 1:
+            raise ValueError(f"maxiter must be a positive integer, got {self.maxiter!r}")
+        if self.on_nonconvergence not in ("warn", "raise"):
+            raise ValueError("on_nonconvergence must be 'warn' or 'raise', got "
+                             f"{self.on_nonconvergence!r}")
+
+
+def check_tolerance(name: str, value: object) -> None:
+    """A tolerance must be a finite number in (0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not np.isfinite(value) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
 
 
 @dataclass
@@ -64,16 +102,62 @@ class IRLSResult:
     dropped_names: list[str]
 
 
+def solve_normal(xt: np.ndarray, w: np.ndarray, zt: np.ndarray) -> np.ndarray:
+    """``(X~' W X~)^{-1} X~' W z~`` for (K, N) ``xt``, on unit-norm columns."""
+    xw = xt * w
+    gram = xw @ xt.T
+    scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+    try:
+        sol = scipy.linalg.solve(gram / np.outer(scale, scale), (xw @ zt) / scale,
+                                 assume_a="pos")
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise EstimationError(
+            "the weighted regressors are numerically collinear at this step "
+            f"({exc}); drop near-duplicate regressors or rescale them") from None
+    return sol / scale
+
+
+def inverse_gram(xt: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``(X~' W X~)^{-1}`` for (K, N) ``xt``, computed on unit-norm columns."""
+    if xt.shape[0] == 0:
+        return np.zeros((0, 0))
+    gram = (xt * w) @ xt.T
+    scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+    try:
+        inv = scipy.linalg.inv(gram / np.outer(scale, scale))
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise EstimationError(f"the information matrix is singular ({exc})") from None
+    return inv / np.outer(scale, scale)
+
+
+def demean_or_fail(md: ModelData, work: np.ndarray, w: np.ndarray, tol: float,
+                   settings: IRLSSettings, final: bool) -> DemeanInfo | None:
+    """Demean the rows of ``work`` in place; with ``final``, warn on non-convergence
+    (or raise with ``on_nonconvergence="raise"``)."""
+    fe = md.fixed_effects
+    if fe is None or work.shape[0] == 0:
+        return None
+    info = fe.demean_inplace(work, w, tol=tol, maxiter=md.demean_config.maxiter)
+    if final and not bool(info.converged.all()):
+        report_demeaning(md, settings)
+    return info
+
+
+def report_demeaning(md: ModelData, settings: IRLSSettings) -> None:
+    """The demeaning did not reach its tolerance: warn, or raise with
+    ``on_nonconvergence="raise"``."""
+    msg = (f"fixed-effect demeaning did not reach tol {md.demean_config.tol:g} in "
+           f"{md.demean_config.maxiter} iterations (demeaning did not converge)")
+    if settings.on_nonconvergence == "raise":
+        raise ConvergenceError(msg)
+    warnings.warn(msg, ConvergenceWarning, stacklevel=5)
+
+
 def irls(
     md: ModelData,
-    family: Family,
+    family: BoundFamily,
+    settings: IRLSSettings,
     *,
-    tol: float,
-    maxiter: int,
-    fixef_tol: float,
-    fixef_maxiter: int,
-    on_nonconvergence: str = "warn",
-    beta_tol: float | None = None,
     extra_offset: np.ndarray | None = None,
     estimate_slopes: bool = True,
 ) -> IRLSResult:
@@ -82,7 +166,9 @@ def irls(
     ``extra_offset`` is added to the offset; with ``estimate_slopes=False`` only the
     fixed effects are estimated (slopes held in ``extra_offset``).
     """
-    beta_tol = 10 * tol if beta_tol is None else beta_tol
+    tol, maxiter = settings.tol, settings.maxiter
+    beta_tol = 10 * tol if settings.beta_tol is None else settings.beta_tol
+    fixef_tol = md.demean_config.tol
     n = md.nobs
     pw = np.ones(n) if md.weights is None else md.weights
     off = np.zeros(n) if md.offset is None else md.offset
@@ -98,10 +184,10 @@ def irls(
     work = np.empty((1 + X.shape[1], n))
     work[1:] = X.T
     fe_z = np.zeros(n)  # fixed-effect part of the last working response
-    inner_tol = max(fixef_tol, 1e-4) if fe is not None else fixef_tol
+    inner_tol = max(fixef_tol, INNER_TOL_START) if fe is not None else fixef_tol
     dropped: list[str] = []
-    converged = False
     demean_ok = True
+    converged = False
     eps_dev = np.inf
     it = 0
     for it in range(1, maxiter + 1):
@@ -110,31 +196,46 @@ def irls(
         z = eta - off + score / wn
         if fe is not None:
             np.subtract(z, fe_z, out=work[0])
-            info = fe.demean_inplace(work, w, tol=inner_tol, maxiter=fixef_maxiter)
+            if it == 1:
+                # the regressors to full precision (collinearity check), z loosely
+                info = fe.demean_inplace(work[:1], w, tol=inner_tol,
+                                         maxiter=md.demean_config.maxiter)
+                demean_or_fail(md, work[1:], w, min(fixef_tol, COLLINEARITY_DEMEAN_TOL),
+                               settings, final=False)
+            else:
+                info = fe.demean_inplace(work, w, tol=inner_tol,
+                                         maxiter=md.demean_config.maxiter)
             demean_ok = bool(info.converged.all())
         else:
             work[0] = z
         if it == 1 and X.shape[1]:
-            drop = detect_collinearity(md, work[1:].T, X, w)
-            if drop:
-                dropped = [md.names[j] for j in drop]
-                keep = [j for j in range(X.shape[1]) if j not in drop]
+            before = list(md.names)
+            names = drop_collinear(md, work[1:].T, w)
+            if names:
+                dropped = names
+                keep = [j for j, nm in enumerate(before) if nm not in names]
                 work = np.ascontiguousarray(work[[0] + [1 + j for j in keep]])
-                md.drop_columns(drop)
                 X = md.X
                 beta = beta[keep]
         zt, xt = work[0], work[1:]
         if fe is not None:
             np.subtract(z, zt, out=fe_z)
         if xt.shape[0]:
-            xw = xt * w
-            beta_new = np.linalg.solve(xw @ xt.T, xw @ zt)
-            eta_new = z - zt + beta_new @ xt + off
+            beta_new = solve_normal(xt, w, zt)
         elif fe is not None:  # fixed effects only
             beta_new = beta
-            eta_new = z - zt + off
         else:
             raise EstimationError("nothing to estimate: no regressors and no fixed effects")
+        if len(md.fe_codes) == 1:
+            # one fixed effect: its part from group sums of w z = w (eta - o) + s, which
+            # stay moderate where s / w is huge (tiny weights): no cancellation
+            xb = X @ beta_new if X.shape[1] else 0.0
+            codes = md.fe_codes[0]
+            g = int(codes.max()) + 1
+            num = np.bincount(codes, weights=w * (eta - off - xb) + pw * score, minlength=g)
+            eta_new = (num / np.bincount(codes, weights=w, minlength=g))[codes] + xb + off
+        else:
+            eta_new = z - zt + off + (beta_new @ xt if xt.shape[0] else 0.0)
         eta_new = family.clip(eta_new)
         dev_new = family.deviance(eta_new)
         halvings = 0
@@ -154,17 +255,15 @@ def irls(
         if fe is not None:
             inner_tol = max(fixef_tol, min(inner_tol, INNER_TOL_FACTOR * eps_dev))
     if not converged:
-        msg = (f"{family.label} did not converge in {it} iterations: last relative change "
-               f"in deviance {eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
-        if on_nonconvergence == "raise":
+        msg = (f"{family.label.upper()} did not converge in {it} iterations: last relative "
+               f"change in deviance {eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
+        if settings.on_nonconvergence == "raise":
             raise ConvergenceError(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=4)
-    if not demean_ok:
-        warnings.warn(f"fixed-effect demeaning did not reach tol {fixef_tol:g} in "
-                      f"{fixef_maxiter} iterations", ConvergenceWarning, stacklevel=4)
     # variance at the solution: re-demean X with the final weights (warm start)
     w = pw * family.variance_weights(eta)
     xt = np.ascontiguousarray(work[1:])
-    if fe is not None and xt.shape[0]:
-        fe.demean_inplace(xt, w, tol=fixef_tol, maxiter=fixef_maxiter)
+    info = demean_or_fail(md, xt, w, fixef_tol, settings, final=False)
+    if not demean_ok or (info is not None and not bool(info.converged.all())):
+        report_demeaning(md, settings)
     return IRLSResult(beta, eta, xt, w, it, converged, dropped)

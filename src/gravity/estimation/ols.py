@@ -3,8 +3,8 @@ r"""Least squares with high-dimensional fixed effects (``reghdfe`` / ``feols``).
 By the Frisch-Waugh-Lovell theorem the slope coefficients of
 ``y = X beta + D alpha + u`` equal those of the regression of ``M y`` on ``M X``
 where ``M`` is the (weighted) annihilator of the fixed-effect design ``D``,
-computed by :mod:`gravity.hdfe.demean`. Variances: see
-:mod:`gravity.inference.vcov`.
+computed by :mod:`gravity.hdfe`. Variances: see :mod:`gravity.inference.vcov`.
+The linear probability model (:func:`lpm`) is this estimator on a 0/1 outcome.
 """
 
 from __future__ import annotations
@@ -14,25 +14,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConvergenceWarning, EstimationError
+from ..errors import EstimationError
 from ..formula import parse_formula
+from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
-from ..results import RegressionResults
-from ._results import finish
-from .design import detect_collinearity, prepare
+from .assemble import build_result, with_warnings
+from .collinearity import drop_collinear
+from .design import prepare
+from .families import Gaussian
+from .irls import IRLSSettings, report_demeaning, solve_normal
+from .record import FitSettings
+from .results import LinearResults
 
 
 def ols(
     formula: str,
     data: pd.DataFrame,
     vcov: Any = None,
-    weights: str | np.ndarray | None = None,
+    weights: Any = None,
     ssc: SSC | str | dict | None = None,
     missing: str = "raise",
     drop_singletons: bool = True,
     fixef_tol: float = 1e-8,
     fixef_maxiter: int = 10_000,
-) -> RegressionResults:
+    on_nonconvergence: str = "warn",
+    demean_method: str = "cg",
+) -> LinearResults:
     """OLS/WLS with any number of high-dimensional fixed effects.
 
     Parameters
@@ -44,69 +51,88 @@ def ols(
     vcov : ``"iid"``, ``"hetero"`` (HC1), ``{"CRV1": "pair"}`` or
         ``{"CRV1": "exporter+importer"}``. Default as fixest: clustered by the
         first fixed effect, ``"iid"`` without fixed effects.
-    weights : column name or array of analytic weights (minimise ``sum w u^2``)
+    weights : column name, Series or array of analytic weights (minimise ``sum w u^2``)
     ssc : small-sample correction: ``"fixest"`` (default) or ``"glm"``
         (``G/(G-1)`` only), or :func:`gravity.ssc`
     missing : ``"raise"`` (default) or ``"drop"`` rows with missing values
     drop_singletons : drop singleton fixed-effect groups (default True)
-    fixef_tol, fixef_maxiter : demeaning tolerance and iteration cap
-
-    Returns
-    -------
-    RegressionResults
+    fixef_tol, fixef_maxiter, demean_method : demeaning tolerance, cap and algorithm
+    on_nonconvergence : ``"warn"`` or ``"raise"`` when the demeaning does not converge
     """
+    settings = IRLSSettings(on_nonconvergence=on_nonconvergence)
+    config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
+    res = with_warnings(lambda: _ols(formula, data, vcov, weights, ssc, missing,
+                                     drop_singletons, settings, config, binary=False))
+    assert isinstance(res, LinearResults)
+    return res
+
+
+def lpm(formula: str, data: pd.DataFrame, **kwargs: Any) -> LinearResults:
+    """Linear probability model with high-dimensional fixed effects: :func:`ols` on a
+    0/1 outcome (checked: :class:`InputError` naming the rows otherwise)."""
+    settings = IRLSSettings(on_nonconvergence=kwargs.pop("on_nonconvergence", "warn"))
+    config = DemeanConfig(tol=kwargs.pop("fixef_tol", 1e-8),
+                          maxiter=kwargs.pop("fixef_maxiter", 10_000),
+                          method=kwargs.pop("demean_method", "cg"))
+    res = with_warnings(lambda: _ols(formula, data, kwargs.pop("vcov", None),
+                                     kwargs.pop("weights", None), kwargs.pop("ssc", None),
+                                     kwargs.pop("missing", "raise"),
+                                     kwargs.pop("drop_singletons", True), settings, config,
+                                     binary=True, **kwargs))
+    assert isinstance(res, LinearResults)
+    return res
+
+
+def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, missing: str,
+         drop_singletons: bool, settings: IRLSSettings, config: DemeanConfig,
+         binary: bool, **unknown: Any) -> LinearResults:
+    if unknown:
+        raise TypeError(f"unexpected arguments: {sorted(unknown)}")
     f = parse_formula(formula)
     spec = parse_vcov(vcov, f.fixed_effects)
     rule = resolve_ssc(ssc)
     md = prepare(f, data, weights=weights, extra_columns=spec.columns(), missing=missing,
-                 drop_singletons=drop_singletons)
+                 drop_singletons=drop_singletons, binary=binary, demean_config=config)
     w = md.weights
     ww = np.ones(md.nobs) if w is None else w
     fe = md.fixed_effects
-    Z = np.column_stack([md.y, md.X])
-    iterations, converged = 0, True
+    work = np.ascontiguousarray(np.column_stack([md.y, md.X]).T)
+    iterations = 0
     if fe is not None:
-        Zt, info = fe.demean(Z, w, tol=fixef_tol, maxiter=fixef_maxiter)
+        info = fe.demean_inplace(work, w, tol=config.tol, maxiter=config.maxiter)
         iterations = int(info.iterations.max())
-        converged = bool(info.converged.all())
-        if not converged:
-            import warnings
-
-            warnings.warn(f"demeaning did not converge in {fixef_maxiter} iterations "
-                          f"(tol {fixef_tol})", ConvergenceWarning, stacklevel=2)
-    else:
-        Zt = Z
-    yt, Xt = Zt[:, 0], Zt[:, 1:]
-    drop = detect_collinearity(md, Xt, md.X, w)
-    dropped_names = [md.names[j] for j in drop]
-    if drop:
-        keep = [j for j in range(Xt.shape[1]) if j not in drop]
-        Xt = Xt[:, keep]
-        md.drop_columns(drop)
-    if Xt.shape[1] == 0 and fe is None:
+        if not bool(info.converged.all()):
+            report_demeaning(md, settings)
+    yt = work[0]
+    before = list(md.names)
+    dropped = drop_collinear(md, work[1:].T, w)
+    if dropped:
+        keep = [1 + j for j, nm in enumerate(before) if nm not in dropped]
+        work = np.ascontiguousarray(work[[0] + keep])
+    xt = work[1:]
+    if xt.shape[0] == 0 and fe is None:
         raise EstimationError("nothing to estimate: no regressors and no fixed effects")
-    xw = Xt * ww[:, None]
-    xtx = xw.T @ Xt
-    if Xt.shape[1]:
-        bread = np.linalg.inv(xtx)
-        beta = np.linalg.solve(xtx, xw.T @ yt)
-    else:  # fixed effects only (or every regressor absorbed)
-        bread = np.zeros((0, 0))
-        beta = np.zeros(0)
-    u = yt - Xt @ beta
+    beta = solve_normal(xt, ww, yt) if xt.shape[0] else np.zeros(0)
+    u = yt - beta @ xt
     rss = float(ww @ (u * u))
     n = md.nobs
-    sigma2 = rss / (n - 1)
-    scores = Xt * (ww * u)[:, None]
-    fitted = md.y - u
-    xb = md.X @ beta
-    ybar = (ww @ md.y) / ww.sum()
-    centred = bool(fe is not None or f.intercept)
-    tss = float(ww @ ((md.y - ybar) ** 2)) if centred else float(ww @ md.y**2)
-    tss_within = float(ww @ yt**2) if fe is not None else None
-    return finish(
-        model="ols", md=md, data=data, beta=beta, bread=bread, scores=scores, spec=spec,
-        rule=rule, sigma2=sigma2, dropped_regressors=dropped_names, iterations=iterations,
-        converged=converged, eta=fitted, fitted=fitted, fe_component=fitted - xb,
-        stats={"rss": rss, "tss": tss, "tss_within": tss_within},
-    )
+    tss_within = float(ww @ yt**2) if not md.intercept_as_fe and fe is not None else None
+    if md.intercept_as_fe or fe is not None:
+        ybar = (ww @ md.y) / ww.sum()
+        tss = float(ww @ ((md.y - ybar) ** 2))
+    else:
+        tss = float(ww @ md.y**2)
+    if tss_within == 0.0 or (md.intercept_as_fe and tss == 0.0):
+        raise EstimationError(
+            f"the outcome '{f.outcome}' does not vary within the fixed effects"
+            + (" (it is constant)" if tss == 0.0 else "") + ": there is nothing to explain")
+    fit_settings = FitSettings(weights=None if weights is None else (
+        weights if isinstance(weights, str) else "weights (array)"),
+        fixef_tol=config.tol, demean_method=config.method)
+    eta = md.y - u
+    return build_result(  # type: ignore[return-value]
+        md=md, data=data, family=Gaussian(), beta=beta, eta=eta, xt=xt, weights=ww,
+        score_base=ww * u, spec=spec, rule=rule, settings=fit_settings,
+        sigma2=rss / (n - 1) if n > 1 else float("nan"), dropped_regressors=dropped,
+        iterations=iterations, converged=True,
+        stats={"rss": rss, "tss": tss, "tss_within": tss_within})

@@ -32,11 +32,53 @@ Three methods, as in ppmlhdfe:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from .hdfe.demean import FixedEffects
+from ..errors import ConvergenceWarning
+from ..hdfe import Demeaner
+from .design import ModelData, prune_fixed_effects
+
+#: separation methods of :func:`gravity.ppml` (and the binary models)
+METHODS = ("fe", "simplex", "relu")
+#: a row is separated when its share of the separating direction exceeds this
+SIMPLEX_TOL = 1e-7
+RELU_TOL = 1e-5
+#: fixed-effect indicators enter the linear programme up to this many columns
+MAX_DUMMY_COLUMNS = 2_000
+
+
+def separation_methods(separation: object) -> frozenset[str]:
+    """Validate ``separation=``: ``None``, a method name or a collection of them."""
+    if separation is None:
+        return frozenset()
+    if isinstance(separation, str):
+        separation = (separation,)
+    try:
+        methods = frozenset(separation)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"separation must be None, a method name or a tuple of them, "
+                         f"got {separation!r}") from None
+    unknown = methods - set(METHODS)
+    if unknown:
+        raise ValueError(f"unknown separation method(s) {sorted(map(str, unknown))}; "
+                         "use 'fe', 'simplex', 'relu'")
+    return methods
+
+
+def _design(X: np.ndarray, fe_codes: list[np.ndarray] | None,
+            max_dummy_columns: int) -> sp.csr_matrix | None:
+    n = X.shape[0]
+    cols = [sp.csr_matrix(X)] if X.shape[1] else []
+    n_fe_cols = sum(int(c.max()) + 1 for c in (fe_codes or []))
+    if fe_codes and n_fe_cols <= max_dummy_columns:
+        for c in fe_codes:
+            cols.append(sp.csr_matrix((np.ones(n), (np.arange(n), c)),
+                                      shape=(n, int(c.max()) + 1)))
+    return sp.hstack(cols).tocsr() if cols else None
 
 
 def _null_space(A: sp.csr_matrix, rtol: float = 1e-10) -> np.ndarray:
@@ -56,8 +98,8 @@ def simplex_separation(
     X: np.ndarray,
     y: np.ndarray,
     fe_codes: list[np.ndarray] | None = None,
-    tol: float = 1e-7,
-    max_dummy_columns: int = 2_000,
+    tol: float = SIMPLEX_TOL,
+    max_dummy_columns: int = MAX_DUMMY_COLUMNS,
 ) -> np.ndarray:
     """Boolean mask of separated observations found by linear programming.
 
@@ -74,15 +116,9 @@ def simplex_separation(
     zero = y == 0
     if not zero.any():
         return separated
-    cols = [sp.csr_matrix(X)] if X.shape[1] else []
-    n_fe_cols = sum(int(c.max()) + 1 for c in (fe_codes or []))
-    if fe_codes and n_fe_cols <= max_dummy_columns:
-        for c in fe_codes:
-            cols.append(sp.csr_matrix((np.ones(n), (np.arange(n), c)),
-                                      shape=(n, int(c.max()) + 1)))
-    if not cols:
+    A = _design(X, fe_codes, max_dummy_columns)
+    if A is None:
         return separated
-    A = sp.hstack(cols).tocsr()
     active = np.ones(n, dtype=bool)
     for _ in range(50):
         z_rows = np.flatnonzero(active & zero)
@@ -116,8 +152,8 @@ def simplex_separation(
 def relu_separation(
     X: np.ndarray,
     y: np.ndarray,
-    fe: FixedEffects | None,
-    tol: float = 1e-5,
+    fe: Demeaner | None,
+    tol: float = RELU_TOL,
     maxiter: int = 1000,
     fixef_tol: float = 1e-6,
 ) -> tuple[np.ndarray, int, bool]:
@@ -186,34 +222,94 @@ def _independent_columns(xt: np.ndarray, w: np.ndarray, tol: float = 1e-9) -> li
     return chosen
 
 
-def drop_separated(md, methods: set[str], drop_singletons: bool = True) -> None:
-    """Apply the simplex and ReLU checks to a :class:`ModelData`, dropping what they
-    find (reasons ``separated_simplex`` and ``separated_relu``) and re-pruning fixed
-    effects until nothing changes."""
-    from .estimation.design import prune_fixed_effects
+def binary_separation(
+    X: np.ndarray,
+    y: np.ndarray,
+    fe_codes: list[np.ndarray] | None = None,
+    tol: float = SIMPLEX_TOL,
+    max_dummy_columns: int = MAX_DUMMY_COLUMNS,
+) -> np.ndarray:
+    """Boolean mask of separated observations of a binary-choice model.
 
+    The MLE of a logit, probit or cloglog does not exist when some direction
+    ``z = A gamma`` satisfies ``z_i >= 0`` where ``y = 1`` and ``z_i <= 0`` where
+    ``y = 0`` with ``z != 0`` somewhere (Albert and Anderson 1984; Correia, Guimaraes
+    and Zylkin 2019 treat both sides of a binary outcome): moving along ``z`` drives the
+    fitted probabilities of the rows with ``z_i != 0`` to 1 or 0. The linear programme
+    ``max sum_i q_i z_i`` with ``0 <= q_i z_i <= 1`` (``q = 2y - 1``) finds such a
+    direction; its rows with ``|z_i| > tol`` are separated, and the estimates of the
+    identified coefficients equal those of a fit on the other rows. Repeated until no
+    row is found. ``A`` holds the regressors and, up to ``max_dummy_columns``, the
+    fixed-effect indicators (all-0 and all-1 groups are pruned before).
+    """
+    n = y.size
+    separated = np.zeros(n, dtype=bool)
+    A = _design(X, fe_codes, max_dummy_columns)
+    if A is None or A.shape[1] == 0:
+        return separated
+    q = 2.0 * y - 1.0
+    active = np.ones(n, dtype=bool)
+    for _ in range(50):
+        rows = np.flatnonzero(active)
+        if rows.size == 0:
+            break
+        B = (sp.diags(q[rows]) @ A[rows]).tocsc()
+        scale = np.sqrt(np.asarray(B.multiply(B).sum(axis=0)).ravel())
+        keep = np.flatnonzero(scale > 0)
+        if keep.size == 0:
+            break
+        B = (B[:, keep] @ sp.diags(1.0 / scale[keep])).tocsr()
+        res = linprog(-np.asarray(B.sum(axis=0)).ravel(), A_ub=sp.vstack([-B, B]).tocsr(),
+                      b_ub=np.concatenate([np.zeros(rows.size), np.ones(rows.size)]),
+                      bounds=(None, None), method="highs")
+        if res.status != 0 or res.x is None:
+            break
+        z = B @ res.x
+        new = rows[z > tol]
+        if new.size == 0:
+            break
+        separated[new] = True
+        active[new] = False
+    return separated
+
+
+def _with_intercept(md: ModelData) -> np.ndarray:
+    return np.column_stack([np.ones(md.nobs), md.X]) if md.intercept_as_fe else md.X
+
+
+def drop_separated(md: ModelData, methods: frozenset[str], drop_singletons: bool = True,
+                   binary: bool = False) -> None:
+    """Apply the simplex and ReLU checks (Poisson) or the binary check to a
+    :class:`ModelData`, dropping what they find (reasons ``separated_simplex``,
+    ``separated_relu``) and re-pruning fixed effects until nothing changes."""
     for _ in range(100):
         changed = False
-        if "simplex" in methods and md.nobs:
-            sep = simplex_separation(md.X, md.y, md.fe_codes)
-            if sep.any():
-                md.subset(~sep, "separated_simplex")
-                changed = True
-        if "relu" in methods and md.nobs:
-            sep, iterations, ok = relu_separation(md.X, md.y, md.fixed_effects)
-            if not ok:
-                import warnings
-
-                from .errors import ConvergenceWarning
-
-                warnings.warn(f"the ReLU separation check did not converge in {iterations} "
-                              "iterations: separated observations may remain undetected",
-                              ConvergenceWarning, stacklevel=4)
-            if sep.any():
-                md.subset(~sep, "separated_relu")
-                changed = True
-        if changed:
-            prune_fixed_effects(md, drop_singletons=drop_singletons,
-                                drop_all_zero="fe" in methods)
+        if binary:
+            if methods & {"simplex", "relu"} and md.nobs:
+                sep = binary_separation(_with_intercept(md), md.y, md.user_fe_codes)
+                if sep.any():
+                    md.subset(~sep, "separated_simplex")
+                    changed = True
+        else:
+            if "simplex" in methods and md.nobs:
+                sep = simplex_separation(_with_intercept(md), md.y, md.user_fe_codes)
+                if sep.any():
+                    md.subset(~sep, "separated_simplex")
+                    changed = True
+            if "relu" in methods and md.nobs:
+                fe = md.fixed_effects if not md.intercept_as_fe else None
+                X = md.X if fe is not None else _with_intercept(md)
+                sep, iterations, ok = relu_separation(X, md.y, fe)
+                if not ok:
+                    warnings.warn(f"the ReLU separation check did not converge in "
+                                  f"{iterations} iterations: separated observations may "
+                                  "remain undetected", ConvergenceWarning, stacklevel=4)
+                if sep.any():
+                    md.subset(~sep, "separated_relu")
+                    changed = True
+        if changed and md.nobs:
+            prune_fixed_effects(md, drop_singletons=drop_singletons and not md.intercept_as_fe,
+                                drop_all_zero="fe" in methods, drop_all_one=binary and
+                                "fe" in methods)
         else:
             break

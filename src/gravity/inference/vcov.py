@@ -35,6 +35,7 @@ Conventions (``ssc=``):
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -42,8 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..hdfe.factors import factorize_term, is_nested
+from ..errors import GravityWarning, InputError, MissingColumnError
+from ..hdfe.components import fixed_effect_parameters
+from ..hdfe.factors import factorize_term, is_nested, recode
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class SSC:
     fixef_k: str = "nested"
     cluster_adj: bool = True
     cluster_df: str = "min"
+    fixef_exact: bool = False
 
     def __post_init__(self) -> None:
         if self.fixef_k not in ("nested", "full", "none"):
@@ -63,10 +66,14 @@ class SSC:
 
 
 def ssc(
-    adj: bool = True, fixef_k: str = "nested", cluster_adj: bool = True, cluster_df: str = "min"
+    adj: bool = True, fixef_k: str = "nested", cluster_adj: bool = True,
+    cluster_df: str = "min", fixef_exact: bool = False,
 ) -> SSC:
-    """Build a small-sample correction (see the module docstring)."""
-    return SSC(adj=adj, fixef_k=fixef_k, cluster_adj=cluster_adj, cluster_df=cluster_df)
+    """Build a small-sample correction (see the module docstring). ``fixef_exact``:
+    count the fixed-effect coefficients with the connected components of the first two
+    fixed effects (fixest's ``fixef.force_exact``; :mod:`gravity.hdfe.components`)."""
+    return SSC(adj=adj, fixef_k=fixef_k, cluster_adj=cluster_adj, cluster_df=cluster_df,
+               fixef_exact=fixef_exact)
 
 
 _SSC_PRESETS = {
@@ -92,8 +99,11 @@ def resolve_ssc(value: SSC | str | dict | None) -> SSC:
                 f"unknown ssc '{value}'; use one of {sorted(_SSC_PRESETS)} or gravity.ssc(...)"
             ) from None
     if isinstance(value, dict):
-        return SSC(**value)
-    raise TypeError("ssc must be an SSC, a preset name or a dict")
+        try:
+            return SSC(**value)
+        except TypeError as exc:
+            raise ValueError(f"invalid ssc={value!r}: {exc}") from None
+    raise ValueError(f"ssc must be gravity.ssc(...), a preset name or a dict, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -150,14 +160,10 @@ def cluster_codes(data: pd.DataFrame, spec: VcovSpec,
                   mask: np.ndarray | None = None) -> list[np.ndarray]:
     """Dense integer codes for each cluster term on the rows selected by ``mask``
     (all rows when None); missing values there raise :class:`InputError`."""
-    from ..hdfe.factors import recode
-
     out = []
     for term in spec.clusters:
         for col in term:
             if col not in data.columns:
-                from ..errors import MissingColumnError
-
                 raise MissingColumnError("cluster variable not found in data", column=col)
             na = data[col].isna().to_numpy()
             if mask is not None:
@@ -180,7 +186,7 @@ def count_df_k(
     if not fe_codes or rule.fixef_k == "none":
         return n_regressors
     levels = [int(c.max()) + 1 for c in fe_codes]
-    k_fe = sum(levels) - (len(levels) - 1)
+    k_fe = fixed_effect_parameters(fe_codes, exact=rule.fixef_exact)
     if rule.fixef_k == "full" or not clusters:
         return n_regressors + k_fe
     nested = [q for q, c in enumerate(fe_codes) if any(is_nested(c, cl) for cl in clusters)]
@@ -232,15 +238,11 @@ def compute_vcov(
     n = nobs
     df_k = count_df_k(n_regressors, fe_codes, clusters if spec.kind == "CRV1" else [], rule)
     if n - df_k <= 0 and rule.adj:
-        import warnings
-
-        from ..errors import GravityWarning
-
         warnings.warn(f"no residual degrees of freedom ({n} observations for {df_k} "
                       "parameters): standard errors computed without the (N-1)/(N-K) "
                       "adjustment", GravityWarning, stacklevel=4)
         rule = SSC(adj=False, fixef_k=rule.fixef_k, cluster_adj=rule.cluster_adj,
-                   cluster_df=rule.cluster_df)
+                   cluster_df=rule.cluster_df, fixef_exact=rule.fixef_exact)
     if bread.shape[0] == 0:  # fixed effects only: nothing to report
         n_groups = tuple(int(c.max()) + 1 for c in clusters) if spec.kind == "CRV1" else ()
         return VcovResult(bread, df_k, n_groups, float(max(n - df_k, 1)))

@@ -35,7 +35,6 @@ Specifications (``entry = 1{trade > threshold}``; rows with ``trade`` NaN droppe
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError, MissingColumnError
-from ..estimation import ols, ppml
-from .binary import feglm_binary, lpm
+from ..estimation import feglm_binary, lpm, ols, ppml
 from .measures import diversification
 
 __all__ = ["HypothesisTest", "bri_hypothesis", "bri_event_study", "finance_hypothesis",
@@ -59,6 +57,11 @@ class HypothesisTest:
     table: pd.DataFrame
     fits: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[Any]:
+        """Every warning raised by the fits (their ``.warnings``), in order."""
+        return [w for f in self.fits.values() for w in getattr(f, "warnings", [])]
 
     def plot(self, ax=None, x: str | None = None):
         """Estimates with 95% intervals (one point per row of ``table``, or against
@@ -108,10 +111,33 @@ def _with_entry(panel: pd.DataFrame, value: str, threshold: float) -> pd.DataFra
     return d
 
 
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
+def _fit(fn: Any, formula: str, data: pd.DataFrame, treatment: list[str] | str,
+         **kwargs: Any) -> Any:
+    """Fit, then make sure the tested terms were estimated: a term absorbed by the
+    fixed effects (or collinear) is a typed error naming what absorbed it, never an
+    empty row."""
+    terms = [treatment] if isinstance(treatment, str) else list(treatment)
+    res = fn(formula, data, **kwargs)
+    lost = [t for t in terms if t not in res.params.index]
+    if lost and len(lost) == len(terms):
+        why = "; ".join(str(w.message) for w in res.warnings
+                        if "dropped regressors" in str(w.message)) or "dropped"
+        raise EstimationError(f"cannot estimate the effect of {', '.join(lost)} in "
+                              f"'{formula}': {why}")
+    bad = [t for t in terms if t in res.params.index and not np.isfinite(res.bse[t])]
+    if bad:
+        raise EstimationError(f"the effect of {', '.join(bad)} in '{formula}' is not "
+                              "identified (its standard error is not finite)")
+    return res
+
+
+def _binary_outcome_varies(d: pd.DataFrame, value: str) -> None:
+    share = float(d["entry"].mean()) if len(d) else float("nan")
+    if not 0.0 < share < 1.0:
+        raise EstimationError(
+            f"the extensive margin never varies in this panel: every row has "
+            f"{value} {'> ' if share == 1.0 else '<= '}threshold (share with trade: "
+            f"{share:.3g}); entry models need zeros and positive flows")
 
 
 def _rhs(terms: list[str], controls) -> str:
@@ -129,10 +155,11 @@ def _entry_fit(model: str, formula: str, data: pd.DataFrame, vcov,
                bias_correction: str | None = None) -> Any:
     if model not in ("lpm", "logit", "probit", "cloglog"):
         raise ValueError("entry_model must be 'lpm', 'logit', 'probit' or 'cloglog'")
+    terms = formula.split("~")[1].split("|")[0].split("+")[0].strip()
     if model == "lpm":
-        return _quiet(lpm, formula, data, vcov=vcov)
-    return _quiet(feglm_binary, formula, data, family=model, vcov=vcov,
-                  bias_correction=bias_correction)
+        return _fit(lpm, formula, data, terms, vcov=vcov)
+    return _fit(feglm_binary, formula, data, terms, family=model, vcov=vcov,
+                bias_correction=bias_correction)
 
 
 def bri_hypothesis(
@@ -170,12 +197,13 @@ def bri_hypothesis(
           + _control_columns(controls))
     vc = vcov or {"CRV1": "pair"}
     d = _with_entry(panel, value, threshold)
+    _binary_outcome_varies(d, value)
     parts, fits = [], {}
     fe3 = "exp_year + imp_year + pair"
     rhs = _rhs([treatment], controls)
     fits["entry_all"] = _entry_fit(entry_model, f"entry ~ {rhs} | {fe3}", d, vc,
                                    bias_correction)
-    fits["flows_all"] = _quiet(ppml, f"{value} ~ {rhs} | {fe3}", d, vcov=vc)
+    fits["flows_all"] = _fit(ppml, f"{value} ~ {rhs} | {fe3}", d, treatment, vcov=vc)
     parts += [_rows(f"entry ({entry_model}), all pairs", fits["entry_all"], [treatment]),
               _rows("flows (PPML), all pairs", fits["flows_all"], [treatment])]
     if exporter is not None:
@@ -183,7 +211,8 @@ def bri_hypothesis(
         if len(s) == 0:
             raise EstimationError(f"no rows with exporter == {exporter!r}")
         fits["entry_one"] = _entry_fit(entry_model, f"entry ~ {rhs} | year + pair", s, vc)
-        fits["flows_one"] = _quiet(ppml, f"{value} ~ {rhs} | year + pair", s, vcov=vc)
+        fits["flows_one"] = _fit(ppml, f"{value} ~ {rhs} | year + pair", s, treatment,
+                                 vcov=vc)
         parts += [_rows(f"entry ({entry_model}), {exporter} exports", fits["entry_one"],
                         [treatment]),
                   _rows(f"flows (PPML), {exporter} exports", fits["flows_one"], [treatment])]
@@ -224,19 +253,27 @@ def bri_event_study(
     rhs = _rhs([nm for _, nm in names], controls)
     vc = vcov or {"CRV1": "pair"}
     fe3 = "exp_year + imp_year + pair"
+    terms = [nm for _, nm in names]
     if outcome == "entry":
-        res = _quiet(lpm, f"entry ~ {rhs} | {fe3}", d, vcov=vc)
+        _binary_outcome_varies(d, value)
+        res = _fit(lpm, f"entry ~ {rhs} | {fe3}", d, terms, vcov=vc)
     elif outcome == "flows":
-        res = _quiet(ppml, f"{value} ~ {rhs} | {fe3}", d, vcov=vc)
+        res = _fit(ppml, f"{value} ~ {rhs} | {fe3}", d, terms, vcov=vc)
     else:
         raise ValueError("outcome must be 'entry' or 'flows'")
-    tab = _rows(f"event study ({outcome})", res, [nm for _, nm in names])
+    tab = _rows(f"event study ({outcome})", res, terms)
     kmap = {nm: k for k, nm in names}
     tab["event_time"] = tab["term"].map(kmap)
-    pre = [nm for k, nm in names if k < -1 and nm in res.params.index]
-    wald = res.wald_test(pre) if pre else {"statistic": np.nan, "pvalue": np.nan}
-    st = {"pretrend_chi2": wald["statistic"], "pretrend_df": len(pre),
-          "pretrend_p": wald["pvalue"]}
+    leads = [nm for k, nm in names if k < -1]
+    pre = [nm for nm in leads if nm in res.params.index]
+    dropped = [nm for nm in terms if nm not in res.params.index]
+    if pre:
+        wald = res.wald_test(leads)
+        stat, pval = wald.statistic, wald.pvalue
+    else:
+        stat, pval = np.nan, np.nan
+    st = {"pretrend_chi2": stat, "pretrend_df": len(pre), "pretrend_p": pval,
+          "dropped_terms": dropped}
     return HypothesisTest(f"BRI event study ({outcome})",
                           tab.sort_values("event_time", ignore_index=True), {"event": res}, st)
 
@@ -283,14 +320,16 @@ def finance_hypothesis(
     agg["ln1p_n"] = np.log1p(agg["n_destinations"])
     crhs = _rhs(["ln_fd"], count_controls)
     vcc = vcov_count or {"CRV1": "exporter"}
-    fits = {"count_ppml": _quiet(ppml, f"n_destinations ~ {crhs} | exporter + year", agg,
-                                 vcov=vcc),
-            "count_ols": _quiet(ols, f"ln1p_n ~ {crhs} | exporter + year", agg, vcov=vcc)}
+    fits = {"count_ppml": _fit(ppml, f"n_destinations ~ {crhs} | exporter + year", agg,
+                               "ln_fd", vcov=vcc),
+            "count_ols": _fit(ols, f"ln1p_n ~ {crhs} | exporter + year", agg, "ln_fd",
+                              vcov=vcc)}
     d["ln_fd_o"] = np.log(d[fd])
     d["fd_x_dist"] = d["ln_fd_o"] * (d["ln_dist"] - d["ln_dist"].mean())
     lsize = np.log(d[size])
     d["fd_x_size"] = d["ln_fd_o"] * (lsize - lsize.mean())
     vc = vcov_pair or {"CRV1": "pair"}
+    _binary_outcome_varies(d, value)
     prhs = _rhs(["fd_x_dist", "fd_x_size"], controls)
     fits["pecking_order"] = _entry_fit(entry_model,
                                        f"entry ~ {prhs} | exp_year + imp_year + pair", d, vc,
@@ -320,11 +359,12 @@ def decompose_margins(
     d = _with_entry(panel, value, threshold)
     pos = d.loc[d[value] > threshold]
     rhs = _rhs([treatment], controls)
-    fits = {"total": _quiet(ppml, f"{value} ~ {rhs} | {fixed_effects}", d, vcov=vc),
-            "intensive": _quiet(ppml, f"{value} ~ {rhs} | {fixed_effects}", pos,
-                                vcov=vc),
-            "extensive_lpm": _quiet(lpm, f"entry ~ {rhs} | {fixed_effects}", d,
-                                    vcov=vc)}
+    _binary_outcome_varies(d, value)
+    fits = {"total": _fit(ppml, f"{value} ~ {rhs} | {fixed_effects}", d, treatment, vcov=vc),
+            "intensive": _fit(ppml, f"{value} ~ {rhs} | {fixed_effects}", pos, treatment,
+                              vcov=vc),
+            "extensive_lpm": _fit(lpm, f"entry ~ {rhs} | {fixed_effects}", d, treatment,
+                                  vcov=vc)}
     tab = pd.concat([_rows("total (PPML, all flows)", fits["total"], [treatment]),
                      _rows("intensive (PPML, positive flows)", fits["intensive"], [treatment]),
                      _rows("extensive (LPM, probability)", fits["extensive_lpm"], [treatment])],

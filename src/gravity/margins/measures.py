@@ -53,7 +53,7 @@ from ..errors import DuplicateKeyError, InputError, MissingColumnError, Negative
 
 __all__ = ["diversification", "pair_dynamics", "emerging_markets", "bri_partners"]
 
-_WDI_META = Path("/work/shared/data/macro/wdi_country_metadata.csv")
+
 
 
 def emerging_markets(source: str = "msci", path: str | Path | None = None) -> frozenset[str]:
@@ -63,17 +63,20 @@ def emerging_markets(source: str = "msci", path: str | Path | None = None) -> fr
     (June 2024 review), shipped as ``gravity/data/emerging_markets.csv`` (see the
     ``.md`` next to it). ``source="wdi"``: countries the World Bank classifies as
     low, lower-middle or upper-middle income (``income`` column of the WDI country
-    metadata; ``path`` defaults to the shared copy).
+    metadata file at ``path``).
     """
     if source == "msci":
         res = resources.files("gravity.data").joinpath("emerging_markets.csv")
         with resources.as_file(res) as p:
             return frozenset(pd.read_csv(p)["iso3"])
     if source == "wdi":
-        meta = pd.read_csv(path or _WDI_META)
+        if path is None:
+            raise InputError("source='wdi' needs path= to the WDI country metadata CSV "
+                             "(wdi_country_metadata.csv: iso3c and income columns)")
+        meta = pd.read_csv(path)
         if "income" not in meta.columns:
             raise MissingColumnError("WDI metadata lacks the income column", column="income",
-                                     file=str(path or _WDI_META))
+                                     file=str(path))
         inc = meta["income"].astype(str).str.lower()
         keep = inc.str.contains("middle income") | inc.str.startswith("low income")
         return frozenset(meta.loc[keep, "iso3c"])

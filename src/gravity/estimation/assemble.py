@@ -1,0 +1,141 @@
+"""From a finished fit to its :class:`FitRecord` and result object.
+
+Also: the recording of warnings (every warning raised while fitting is kept on the
+result and still reaches the caller), and the recovery of the intercept of a model
+without fixed effects (estimated as a one-level fixed effect, see
+:mod:`gravity.estimation.design`): the fixed-effect part of the linear predictor is
+the intercept ``b0``; the variance is computed for the centred parametrisation
+``eta = c + (X - x-bar) b`` (``x-bar``: the regressors' weighted means at the final
+weights, where the information matrix is block-diagonal) and mapped back with
+``T = [[1, -x-bar'], [0, I]]`` (``b0 = c - x-bar' b``): the bread and scores become
+``T B T'`` and ``S T^{-1}``, so that every variance estimator gives ``T V T'``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from ..hdfe.factors import factorize_term, recode
+from ..inference.vcov import SSC, VcovSpec
+from .design import INTERCEPT, ModelData
+from .families import Family
+from .irls import inverse_gram
+from .record import FitRecord, FitSettings
+from .results import RESULT_CLASSES, RegressionResults
+
+R = TypeVar("R", bound=RegressionResults)
+
+
+@contextmanager
+def recorded_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record every warning raised inside the block, then raise them again for the
+    caller's filters (recording is not silencing)."""
+    with warnings.catch_warnings(record=True) as log:
+        warnings.simplefilter("always")
+        yield log
+    for w in log:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def with_warnings(fit: Callable[[], R]) -> R:
+    """Run ``fit`` and return its result with the warnings it raised attached."""
+    with recorded_warnings() as log:
+        res = fit()
+    return type(res)(replace(res.record, warnings=tuple(log)), None, res._spec, res._ssc)
+
+
+def level_labels(data: pd.DataFrame, term: tuple[str, ...], mask: np.ndarray,
+                 codes: np.ndarray) -> pd.Index:
+    """Labels of each level (by code) of a fixed-effect term on the sample rows."""
+    first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    rows = np.flatnonzero(mask)
+    first[codes[::-1]] = rows[::-1]
+    if len(term) == 1:
+        return pd.Index(data[term[0]].to_numpy()[first], name=term[0])
+    return pd.MultiIndex.from_arrays([data[c].to_numpy()[first] for c in term],
+                                     names=list(term))
+
+
+def cluster_map(data: pd.DataFrame, spec: VcovSpec, mask: np.ndarray
+                ) -> dict[tuple[str, ...], np.ndarray]:
+    return {term: recode(factorize_term(data, term)[mask])[0] for term in spec.clusters}
+
+
+def build_result(
+    *,
+    md: ModelData,
+    data: pd.DataFrame,
+    family: Family,
+    beta: np.ndarray,
+    eta: np.ndarray,
+    xt: np.ndarray,
+    weights: np.ndarray,
+    score_base: np.ndarray,
+    spec: VcovSpec,
+    rule: SSC,
+    settings: FitSettings,
+    sigma2: float | None,
+    dropped_regressors: list[str],
+    iterations: int,
+    converged: bool,
+    stats: Mapping[str, float | None],
+    keep_design: bool = False,
+    extra: Mapping[str, Any] | None = None,
+    reuse: FitRecord | None = None,
+) -> RegressionResults:
+    """Assemble the record: bread ``(X~' W X~)^{-1}``, scores ``x~_i score_base_i``.
+    ``reuse``: a record of the same sample whose level labels and cluster codes are
+    taken (``data`` is then not read)."""
+    n = md.nobs
+    pw = np.ones(n) if md.weights is None else md.weights
+    off = np.zeros(n) if md.offset is None else md.offset
+    X, names = md.X, list(md.names)
+    bread = inverse_gram(xt, weights)
+    scores = (xt * score_base).T
+    fe_component = eta - off - X @ beta
+    fe_codes = tuple(md.user_fe_codes)
+    if md.intercept_as_fe:
+        wsum = float(weights.sum())
+        xbar = (weights @ X) / wsum if X.shape[1] else np.zeros(0)
+        b0 = float(np.mean(fe_component))  # eta = b0 + X b + o
+        k = X.shape[1]
+        T = np.eye(k + 1)
+        T[0, 1:] = -xbar
+        T_inv = np.eye(k + 1)
+        T_inv[0, 1:] = xbar
+        B = np.zeros((k + 1, k + 1))
+        B[0, 0] = 1.0 / wsum
+        B[1:, 1:] = bread
+        bread = T @ B @ T.T
+        scores = np.column_stack([score_base, scores]) @ T_inv
+        beta = np.concatenate([[b0], beta])
+        X = np.column_stack([np.ones(n), X])
+        names = [INTERCEPT] + names
+        fe_component = np.zeros(n)
+        xt = np.empty((0, n))
+    fitted = family.inverse_link(eta)
+    record = FitRecord(
+        family=family, formula=md.formula, names=tuple(names), beta=np.asarray(beta),
+        bread=bread, scores=scores, sigma2=sigma2, spec=spec, ssc=rule, settings=settings,
+        nobs=n, n_input=md.n_input, input_index=data.index if reuse is None else reuse.input_index, mask=md.mask.copy(),
+        dropped=dict(md.dropped), dropped_positions=dict(md.dropped_rows),
+        dropped_regressors=tuple(dropped_regressors), y=md.y, X=X, eta=eta, fitted=fitted,
+        fe_component=fe_component, prior_weights=pw, offset=off,
+        fe_terms=md.formula.fixed_effects, fe_codes=fe_codes,
+        fe_levels=reuse.fe_levels if reuse is not None else tuple(
+            level_labels(data, t, md.mask, c)
+            for t, c in zip(md.formula.fixed_effects, fe_codes, strict=True)),
+        cluster_map=reuse.cluster_map if reuse is not None else cluster_map(
+            data, spec, md.mask), iterations=iterations,
+        converged=converged, stats=dict(stats),
+        xt=xt if keep_design else None, irls_weights=weights if keep_design else None,
+        extra=dict(extra or {}),
+    )
+    return RESULT_CLASSES[family.name](record)

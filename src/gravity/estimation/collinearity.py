@@ -1,0 +1,123 @@
+r"""Regressors absorbed by the fixed effects or collinear with each other.
+
+Run on the regressors after the weighted within-transformation ``X~ = M_w X`` (with
+the weights of the first IRLS step, demeaned to at least ``1e-8`` relative precision,
+after every change of the sample):
+
+* a column is *absorbed* when its weighted sum of squares after demeaning is below
+  ``tol`` times its sum of squares around the weighted mean before (the fixed effects,
+  or the intercept, explain it); the fixed effects within which it is constant are
+  named;
+* remaining exact linear dependence is found by an incremental Cholesky
+  decomposition of ``X~' W X~`` on columns scaled to unit norm, dropping a column
+  whose residual sum of squares given the earlier kept columns is below ``tol``
+  times its own, the later column going first as fixest does.
+
+Because the columns are centred (by the fixed effects or the intercept) before the
+test, a regressor's level does not matter: ``1e12 + N(0, 1)`` is not constant.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import CollinearityWarning
+
+#: relative tolerance of both tests (fixest's ``collin.tol`` is 1e-10 on a similar scale)
+COLLINEARITY_TOL = 1e-9
+
+
+def _constant_within(x: np.ndarray, codes: np.ndarray) -> bool:
+    g = int(codes.max()) + 1
+    lo = np.full(g, np.inf)
+    hi = np.full(g, -np.inf)
+    np.minimum.at(lo, codes, x)
+    np.maximum.at(hi, codes, x)
+    scale = max(1.0, float(np.abs(x).max()))
+    return bool(np.all(hi - lo <= 1e-12 * scale))
+
+
+def find_collinear(
+    names: list[str],
+    X_tilde: np.ndarray,
+    X_raw: np.ndarray,
+    w: np.ndarray | None,
+    fe_codes: list[np.ndarray],
+    fe_labels: list[str],
+    tol: float = COLLINEARITY_TOL,
+) -> tuple[list[int], list[str]]:
+    """Indices of regressors to drop and one message per dropped regressor.
+
+    ``X_tilde`` and ``X_raw`` are (N, K) (or (K, N) transposed views are fine: columns
+    are read one at a time); ``fe_labels`` names each fixed effect in ``fe_codes``
+    (``"the intercept"`` for the internal one-level effect).
+    """
+    k = X_tilde.shape[1]
+    if k == 0:
+        return [], []
+    ww = np.ones(X_tilde.shape[0]) if w is None else w
+    drop: list[int] = []
+    messages: list[str] = []
+    wx_tilde = [ww * X_tilde[:, j] for j in range(k)]
+    ss_after = np.array([float(wx_tilde[j] @ X_tilde[:, j]) for j in range(k)])
+    if fe_codes:
+        wsum = float(ww.sum())
+        for j in range(k):
+            xj = X_raw[:, j]
+            centred = xj - float(ww @ xj) / wsum
+            ss_before = float((ww * centred) @ centred)
+            if ss_before == 0 or ss_after[j] <= tol * ss_before:
+                absorbing = [lab for lab, codes in zip(fe_labels, fe_codes, strict=True)
+                             if _constant_within(xj, codes)]
+                by = (" by " + ", ".join(f"'{a}'" if a != "the intercept" else a
+                                         for a in absorbing)) if absorbing \
+                    else " by the fixed effects jointly"
+                drop.append(j)
+                messages.append(f"'{names[j]}' is absorbed{by}")
+    else:
+        for j in range(k):
+            if ss_after[j] == 0:
+                drop.append(j)
+                messages.append(f"'{names[j]}' is zero in every observation")
+    keep = [j for j in range(k) if j not in drop]
+    if keep:
+        norms = np.sqrt(ss_after[keep])
+        gram = np.array([[float(wx_tilde[a] @ X_tilde[:, b]) for b in keep] for a in keep])
+        gram = gram / np.outer(norms, norms)
+        chosen: list[int] = []
+        for pos, j in enumerate(keep):
+            cols = [keep.index(c) for c in chosen]
+            resid = 1.0
+            if cols:
+                sub = gram[np.ix_(cols, cols)]
+                b = gram[cols, pos]
+                try:
+                    resid = 1.0 - float(b @ np.linalg.solve(sub, b))
+                except np.linalg.LinAlgError:
+                    resid = 0.0
+            if resid <= tol:
+                drop.append(j)
+                messages.append(f"'{names[j]}' is collinear with "
+                                + (", ".join(f"'{names[c]}'" for c in chosen)))
+            else:
+                chosen.append(j)
+    order = np.argsort(drop)
+    return [drop[i] for i in order], [messages[i] for i in order]
+
+
+def drop_collinear(md, X_tilde: np.ndarray, w: np.ndarray | None) -> list[str]:
+    """Find and drop collinear regressors of a :class:`ModelData` (columns of ``X_tilde``
+    are dropped by the caller), warning with a :class:`CollinearityWarning` naming them.
+    Returns the names dropped."""
+    labels = ["the intercept"] if md.intercept_as_fe else [
+        "^".join(t) for t in md.formula.fixed_effects]
+    drop, messages = find_collinear(md.names, X_tilde, md.X, w, md.fe_codes, labels)
+    if not drop:
+        return []
+    names = [md.names[j] for j in drop]
+    warnings.warn("dropped regressors: " + "; ".join(messages), CollinearityWarning,
+                  stacklevel=5)
+    md.drop_columns(drop)
+    return names

@@ -1,0 +1,247 @@
+r"""Generalised linear models with high-dimensional fixed effects: :func:`feglm` and the
+thin public estimators on it (:func:`ppml`, :func:`logit`, :func:`probit`,
+:func:`cloglog`).
+
+**PPML** (Santos Silva and Tenreyro 2006) solves ``sum_i w_i x_i (y_i - mu_i) = 0``
+with ``mu_i = exp(x_i'beta + sum_q alpha_q + o_i)``; **binary models** maximise the
+Bernoulli likelihood with ``P(y = 1) = F(eta)`` (Stammann 2018, alpaca's ``feglm``).
+All run on the IRLS engine of :mod:`gravity.estimation.irls`. Rows that are
+separated -- fixed-effect groups whose outcome is all zero (or, for binary outcomes,
+all one), and observations separated by the regressors (simplex and ReLU methods for
+Poisson, the two-sided linear programme for binary outcomes; Correia, Guimaraes and
+Zylkin 2019) -- are dropped first and reported.
+
+The Poisson outcome is divided by its weighted mean before the iterations (the offset
+absorbs the scale), as ppmlhdfe standardises: the slopes, their variance and the
+stopping rule do not depend on the units of ``y``. Standard errors: the sandwich of
+:mod:`gravity.inference.vcov` with bread ``(X~' W X~)^{-1}`` (expected information)
+and scores ``x~_i (y_i - mu_i) h_i`` (``h = mu' / V(mu)``, 1 for canonical links).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SeparationWarning
+from ..formula import parse_formula
+from ..hdfe import DemeanConfig
+from ..inference.vcov import SSC, parse_vcov, resolve_ssc
+from .assemble import build_result, with_warnings
+from .design import ModelData, prepare, require_observations
+from .families import Family, Poisson, get_family
+from .irls import IRLSSettings, irls
+from .record import FitRecord, FitSettings
+from .results import BinaryResults, PoissonResults, RegressionResults
+from .separation import drop_separated, separation_methods
+
+DEFAULT_SEPARATION = ("fe", "simplex", "relu")
+
+
+def feglm(
+    formula: str,
+    data: pd.DataFrame,
+    family: str | Family = "poisson",
+    vcov: Any = None,
+    weights: Any = None,
+    offset: Any = None,
+    ssc: SSC | str | dict | None = None,
+    separation: Any = DEFAULT_SEPARATION,
+    missing: str = "raise",
+    drop_singletons: bool = True,
+    tol: float = 1e-8,
+    maxiter: int = 100,
+    fixef_tol: float = 1e-8,
+    fixef_maxiter: int = 10_000,
+    on_nonconvergence: str = "warn",
+    beta_tol: float | None = None,
+    demean_method: str = "cg",
+) -> RegressionResults:
+    """A GLM with any number of high-dimensional fixed effects.
+
+    Parameters
+    ----------
+    formula : ``"trade ~ ln_dist + cntg | exp_year + imp_year + pair"`` (fixest grammar)
+    data : DataFrame
+    family : ``"poisson"``, ``"logit"``, ``"probit"``, ``"cloglog"``, ``"gaussian"``
+        or a :class:`~gravity.estimation.families.Family`
+    vcov : ``"iid"``, ``"hetero"``, ``{"CRV1": "pair"}``, ``{"CRV1": "exporter+importer"}``;
+        default: clustered by the first fixed effect (fixest), ``"iid"`` without
+    weights : column, Series (aligned on the index) or array of prior weights
+    offset : column, Series or array added to the linear predictor with coefficient one
+    ssc : ``"fixest"`` (default: ``G/(G-1) (N-1)/(N-K)``), ``"glm"`` (``G/(G-1)`` only,
+        as Stata ``glm``/``ppml``) or :func:`gravity.ssc`
+    separation : methods to detect separated observations: any of ``"fe"``,
+        ``"simplex"``, ``"relu"``; ``None`` for none (binary models: ``"simplex"`` or
+        ``"relu"`` run the two-sided linear programme)
+    missing : ``"raise"`` (default) or ``"drop"``
+    drop_singletons : drop singleton groups (default True, as ppmlhdfe)
+    tol, maxiter : IRLS tolerance (deviance) and iteration cap; beta_tol : coefficient
+        tolerance (default ``10 tol``)
+    fixef_tol, fixef_maxiter, demean_method : demeaning tolerance at convergence, cap
+        and algorithm (``"cg"``, or ``"map"``: the NumPy reference)
+    on_nonconvergence : ``"warn"`` (:class:`ConvergenceWarning`) or ``"raise"``
+        (:class:`ConvergenceError`, also when the demeaning does not converge)
+    """
+    fam = get_family(family)
+    if fam.name == "ols":
+        from .ols import ols
+
+        return ols(formula, data, vcov=vcov, weights=weights, ssc=ssc, missing=missing,
+                   drop_singletons=drop_singletons, fixef_tol=fixef_tol,
+                   fixef_maxiter=fixef_maxiter, on_nonconvergence=on_nonconvergence,
+                   demean_method=demean_method)
+    settings = IRLSSettings(tol=tol, maxiter=maxiter, beta_tol=beta_tol,
+                            on_nonconvergence=on_nonconvergence)
+    config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
+    methods = separation_methods(separation)
+    return with_warnings(lambda: _feglm(formula, data, fam, vcov, weights, offset, ssc,
+                                        methods, missing, drop_singletons, settings, config))
+
+
+def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: Any,
+           offset: Any, ssc: Any, methods: frozenset[str], missing: str,
+           drop_singletons: bool, settings: IRLSSettings, config: DemeanConfig
+           ) -> RegressionResults:
+    f = parse_formula(formula)
+    spec = parse_vcov(vcov, f.fixed_effects)
+    rule = resolve_ssc(ssc)
+    prune = "fe" in methods
+    md = prepare(f, data, weights=weights, offset=offset, extra_columns=spec.columns(),
+                 missing=missing, nonnegative=fam.nonnegative, binary=fam.binary,
+                 drop_singletons=drop_singletons, drop_all_zero=prune and fam.nonnegative
+                 or fam.binary, drop_all_one=fam.binary, demean_config=config)
+    if methods & {"simplex", "relu"}:
+        drop_separated(md, methods, drop_singletons=drop_singletons, binary=fam.binary)
+        # after separation a Poisson outcome may be constant where the fixed effects
+        # fit it exactly (ppmlhdfe's answer); a binary one has nothing left to explain
+        require_observations(md, variation=fam.binary)
+    separated = {k: v for k, v in md.dropped.items() if k.startswith("separated")}
+    if separated:
+        detail = ", ".join(f"{k}: {v}" for k, v in separated.items())
+        warnings.warn(f"{sum(separated.values())} separated observations dropped ({detail})",
+                      SeparationWarning, stacklevel=4)
+    fit_settings = FitSettings(
+        weights=_label(weights, "weights"), offset=_label(offset, "offset"),
+        separation=tuple(m for m in DEFAULT_SEPARATION if m in methods),
+        tol=settings.tol, fixef_tol=config.tol, demean_method=config.method)
+    return fit_glm(md, data, fam, spec, rule, settings, fit_settings)
+
+
+def _label(v: Any, what: str) -> str | None:
+    if v is None:
+        return None
+    return v if isinstance(v, str) else f"{what} (array)"
+
+
+def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC,
+            settings: IRLSSettings, fit_settings: FitSettings,
+            extra_offset: np.ndarray | None = None, estimate_slopes: bool = True,
+            beta: np.ndarray | None = None, extra: dict[str, Any] | None = None,
+            iterations: int | None = None, reuse: FitRecord | None = None
+            ) -> RegressionResults:
+    """Run IRLS on a prepared sample and assemble the result (shared by :func:`feglm`
+    and the bias correction, which holds the slopes fixed in ``extra_offset``)."""
+    n = md.nobs
+    pw = np.ones(n) if md.weights is None else md.weights
+    y0, off0 = md.y, md.offset
+    scale = 1.0
+    if isinstance(fam, Poisson):
+        scale = float(pw @ md.y) / float(pw.sum())
+        md.y = md.y / scale
+        md.offset = (np.zeros(n) if off0 is None else off0) - np.log(scale)
+    try:
+        res = irls(md, fam.bind(md.y, pw), settings, extra_offset=extra_offset,
+                   estimate_slopes=estimate_slopes)
+    finally:
+        md.y, md.offset = y0, off0
+    eta = res.eta + np.log(scale)
+    y = md.y
+    mu = fam.inverse_link(eta)
+    weights = res.weights * scale  # the variance weights scale with mu (Poisson)
+    score_base = pw * fam.score_factor(eta) * (y - mu)
+    bound = fam.bind(y, pw)
+    eta0 = np.full(n, fam.null_eta(y, pw))
+    stats = {"deviance": bound.deviance(eta), "null_deviance": bound.deviance(eta0),
+             "loglik": fam.loglik(y, eta, pw), "null_loglik": fam.loglik(y, eta0, pw)}
+    b = res.beta if beta is None else beta
+    return build_result(
+        md=md, data=data, family=fam, beta=b, eta=eta, xt=res.xt, weights=weights,
+        score_base=score_base, spec=spec, rule=rule, settings=fit_settings, sigma2=None,
+        dropped_regressors=res.dropped_names, iterations=iterations or res.iterations,
+        converged=res.converged, stats=stats, keep_design=fam.binary, extra=extra,
+        reuse=reuse)
+
+
+def ppml(
+    formula: str,
+    data: pd.DataFrame,
+    vcov: Any = None,
+    weights: Any = None,
+    offset: Any = None,
+    ssc: SSC | str | dict | None = None,
+    separation: Any = DEFAULT_SEPARATION,
+    missing: str = "raise",
+    drop_singletons: bool = True,
+    tol: float = 1e-8,
+    maxiter: int = 100,
+    fixef_tol: float = 1e-8,
+    fixef_maxiter: int = 10_000,
+    on_nonconvergence: str = "warn",
+    demean_method: str = "cg",
+) -> PoissonResults:
+    """PPML with any number of high-dimensional fixed effects: :func:`feglm` with the
+    Poisson family (see its parameters). The outcome must be non-negative (zeros kept).
+    """
+    res = feglm(formula, data, "poisson", vcov=vcov, weights=weights, offset=offset,
+                ssc=ssc, separation=separation, missing=missing,
+                drop_singletons=drop_singletons, tol=tol, maxiter=maxiter,
+                fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter,
+                on_nonconvergence=on_nonconvergence, demean_method=demean_method)
+    assert isinstance(res, PoissonResults)
+    return res
+
+
+def _binary(family: str, formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
+    bias_correction = kwargs.pop("bias_correction", None)
+    kwargs.setdefault("tol", 1e-10)
+    kwargs.setdefault("maxiter", 200)
+    kwargs.setdefault("fixef_tol", 1e-10)
+    kwargs.setdefault("beta_tol", 1e-10)
+    res = feglm(formula, data, family, **kwargs)
+    assert isinstance(res, BinaryResults)
+    if bias_correction is not None:
+        from .bias import bias_correct
+
+        return bias_correct(res, panel_structure=bias_correction)
+    return res
+
+
+def logit(formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
+    """Fixed-effect logit, ``P(y = 1) = 1 / (1 + exp(-eta))``: :func:`feglm` with the
+    logit family (``bias_correction="classic"``/``"network"``: :func:`bias_correct`)."""
+    return _binary("logit", formula, data, **kwargs)
+
+
+def probit(formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
+    """Fixed-effect probit, ``P(y = 1) = Phi(eta)``: :func:`feglm` with the probit family."""
+    return _binary("probit", formula, data, **kwargs)
+
+
+def cloglog(formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
+    """Fixed-effect complementary log-log model, ``P(y = 1) = 1 - exp(-exp(eta))``: the
+    exact entry equation of a Poisson number of exporters, ``P(N > 0) = 1 - exp(-lambda)``
+    with ``ln lambda = eta`` (:mod:`gravity.simulate`), so its slopes are the effects on
+    ``ln lambda`` (the expected number of exporting firms)."""
+    return _binary("cloglog", formula, data, **kwargs)
+
+
+def feglm_binary(formula: str, data: pd.DataFrame, family: str = "logit",
+                 **kwargs: Any) -> BinaryResults:
+    """Logit, probit or cloglog by name (``family=``); see :func:`logit`."""
+    if family not in ("logit", "probit", "cloglog"):
+        raise ValueError(f"family must be 'logit', 'probit' or 'cloglog', got {family!r}")
+    return _binary(family, formula, data, **kwargs)

@@ -1,0 +1,103 @@
+"""The immutable record of a finished fit: every number the results need, nothing else.
+
+A :class:`FitRecord` holds arrays over the estimation sample (outcome, linear
+predictor, fixed-effect part, prior weights, offset), the regressors, the bread and
+the scores of the sandwich variance, the fixed-effect and cluster codes, and the
+labels of each fixed effect's levels. It never holds the caller's DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..formula import Formula
+from ..inference.vcov import SSC, VcovSpec
+from .families import Family
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Every setting that changes the numbers, shown in the summary header."""
+
+    weights: str | None = None
+    offset: str | None = None
+    separation: tuple[str, ...] = ()
+    bias_correction: str | None = None
+    tol: float = 1e-8
+    fixef_tol: float = 1e-8
+    demean_method: str = "cg"
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.weights:
+            out.append(f"Weights: {self.weights}")
+        if self.offset:
+            out.append(f"Offset: {self.offset}")
+        if self.separation:
+            out.append("Separation checks: " + ", ".join(self.separation))
+        if self.bias_correction:
+            out.append(f"Bias correction: {self.bias_correction} (analytical)")
+        return out
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """Everything a result object needs from a finished fit (see module docstring)."""
+
+    family: Family
+    formula: Formula
+    names: tuple[str, ...]
+    beta: np.ndarray
+    bread: np.ndarray  # (K, K)
+    scores: np.ndarray  # (N, K)
+    sigma2: float | None
+    spec: VcovSpec
+    ssc: SSC
+    settings: FitSettings
+    nobs: int
+    n_input: int
+    input_index: pd.Index  # labels of the caller's rows (all of them)
+    mask: np.ndarray  # rows of the input used
+    dropped: Mapping[str, int]
+    dropped_positions: Mapping[str, np.ndarray]
+    dropped_regressors: tuple[str, ...]
+    y: np.ndarray
+    X: np.ndarray  # (N, K) regressors on the sample, intercept included
+    eta: np.ndarray
+    fitted: np.ndarray
+    fe_component: np.ndarray
+    prior_weights: np.ndarray
+    offset: np.ndarray
+    fe_terms: tuple[tuple[str, ...], ...]
+    fe_codes: tuple[np.ndarray, ...]
+    fe_levels: tuple[pd.Index, ...]  # labels of each fixed effect's levels, by code
+    cluster_map: Mapping[tuple[str, ...], np.ndarray]  # cluster codes on the sample
+    iterations: int
+    converged: bool
+    stats: Mapping[str, float | None]
+    warnings: tuple[Any, ...] = ()
+    xt: np.ndarray | None = None  # (K, N) demeaned regressors at the final weights
+    irls_weights: np.ndarray | None = None  # prior x variance weights at the solution
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.family.name
+
+    @property
+    def fe_names(self) -> tuple[str, ...]:
+        return tuple("^".join(t) for t in self.fe_terms)
+
+    @property
+    def fe_sizes(self) -> tuple[int, ...]:
+        return tuple(int(c.max()) + 1 for c in self.fe_codes)
+
+    @property
+    def index(self) -> pd.Index:
+        """Labels of the rows used."""
+        return self.input_index[self.mask]
