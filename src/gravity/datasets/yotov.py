@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import MissingColumnError
 from ..estimation import ols, ppml
 from ..sources.fileio import read_csv
-from ..sources.validate import integers, numeric
+from ..sources.validate import check_unique, integers, numeric
 from ..variables import add_output_expenditure, add_remoteness
 
 FILENAME = "agtpa_applications.csv.gz"
@@ -62,8 +62,9 @@ def load_yotov2016(path: str | Path | None = None, download: bool = True) -> pd.
     """Read the Yotov et al. (2016) panel (99,981 rows, 1986-2006).
 
     A truncated or corrupt file (gzip checked), a year that is not an integer
-    or a number column with text raises :class:`gravity.errors.FileFormatError`
-    naming the file.
+    or a number column with text or infinite values raises
+    :class:`gravity.errors.FileFormatError` naming the file; repeated
+    exporter-importer-year rows :class:`gravity.errors.DuplicateKeyError`.
     """
     if path is None:
         path = find_yotov2016()
@@ -75,7 +76,7 @@ def load_yotov2016(path: str | Path | None = None, download: bool = True) -> pd.
 
         path = pooch.retrieve(URL, known_hash=f"sha256:{SHA256}", progressbar=True)
     p = Path(path)
-    df, _ = read_csv(p, as_text=False)
+    df, _ = read_csv(p, as_text=False, dtype={"year": str})  # years parsed strictly below
     missing = [c for c in ("exporter", "importer", "year", *NUMERIC) if c not in df.columns]
     if missing:
         raise MissingColumnError(f"missing column(s) {missing}", column=missing[0], file=p.name)
@@ -83,8 +84,10 @@ def load_yotov2016(path: str | Path | None = None, download: bool = True) -> pd.
     df["importer"] = df["importer"].astype(str)
     df["year"] = integers(df["year"], file=p.name, column="year")
     for c in NUMERIC:
+        parsed = numeric(df[c], file=p.name, column=c, thousands=False)  # text or inf: typed error
         if not pd.api.types.is_numeric_dtype(df[c]):
-            df[c] = numeric(df[c], file=p.name, column=c, thousands=False)
+            df[c] = parsed
+    check_unique(df, ["exporter", "importer", "year"], file=p.name)
     return df
 
 

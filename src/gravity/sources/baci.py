@@ -141,6 +141,10 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _headers(files: list[Path]) -> dict[Path, list[str]]:
     """Each file's header, checked by name (the columns may come in any order, extra ones are ignored)."""
     out = {}
@@ -166,9 +170,13 @@ def _scan(headers: dict[Path, list[str]], row_numbers: bool = False) -> str:
     for f, header in headers.items():
         cols = "{" + ", ".join(f"{_quote(h)}: 'VARCHAR'" for h in header) + "}"
         rn = ", row_number() OVER () - 1 AS rn" if row_numbers else ""
+        # other columns are not used, but read (their length summed) so that DuckDB checks
+        # that they are UTF-8 too: the whole file is in the published encoding, or an error
+        others = [h for h in header if h not in BACI_COLUMNS]
+        extra = " + ".join(f"coalesce(length({_ident(h)}), 0)" for h in others) or "0"
         parts.append(
             "SELECT " + ", ".join(f'trim("{c}") AS {c}_raw' for c in BACI_COLUMNS)
-            + f", {_quote(f.name)} AS fname{rn} FROM read_csv({_quote(str(f))}, header=true, "
+            + f", {extra} AS extra_len, {_quote(f.name)} AS fname{rn} FROM read_csv({_quote(str(f))}, header=true, "
             "delim=',', quote='\"', escape='\"', auto_detect=false, " + f"columns={cols})"
         )
     return " UNION ALL ".join(parts)
@@ -286,6 +294,7 @@ def read_baci(
                        SUM(q) AS quantity,
                        MIN(v) AS vmin,
                        COUNT(*) FILTER (WHERE v IS NULL) AS null_v,
+                       SUM(extra_len) AS extra_len,
                        {flags}
                        {", COUNT(DISTINCT k) AS n_k" if check_duplicates else ""}
                 FROM ({typed})

@@ -97,16 +97,21 @@ def _read_csv(path: Path, years: Iterable[int] | None) -> pd.DataFrame:
     header = csv_header(path)
     require_columns(pd.DataFrame(columns=header), ["iso3_o", "iso3_d", "year"], file=path.name)
     check_last_line(path, len(header))
-    rel = (f"read_csv({_quote(str(path))}, header=true, delim=',', quote='\"', escape='\"', "
-           "sample_size=-1, types={'year': 'VARCHAR', 'iso3_o': 'VARCHAR', 'iso3_d': 'VARCHAR'})")
+    dialect = "header=true, delim=',', quote='\"', escape='\"'"
+    # a strict pass first (every line has the header's fields, UTF-8, integer years), so that
+    # DuckDB's type sniffer only ever sees a well-formed file
+    columns = "{" + ", ".join(f"{_quote(h)}: 'VARCHAR'" for h in header) + "}"
+    strict = f"read_csv({_quote(str(path))}, {dialect}, auto_detect=false, columns={columns})"
+    rel = (f"read_csv({_quote(str(path))}, {dialect}, sample_size=-1, "
+           "types={'year': 'VARCHAR', 'iso3_o': 'VARCHAR', 'iso3_d': 'VARCHAR'})")
     bad_year = "NOT coalesce(regexp_full_match(trim(year), '[0-9]+(\\.0*)?'), false)"
     con = duckdb.connect()
     try:
-        n_bad = con.execute(f"SELECT COUNT(*) FROM {rel} WHERE {bad_year}").fetchone()
+        n_bad = con.execute(f"SELECT COUNT(*) FROM {strict} WHERE {bad_year}").fetchone()
         if n_bad and n_bad[0]:
             con.execute("SET threads=1")  # row numbers in file order
             rows = [int(r[0]) for r in con.execute(
-                f"SELECT rn FROM (SELECT row_number() OVER () - 1 AS rn, year FROM {rel}) "
+                f"SELECT rn FROM (SELECT row_number() OVER () - 1 AS rn, year FROM {strict}) "
                 f"WHERE {bad_year} LIMIT 20").fetchall()]
             raise FileFormatError(f"{n_bad[0]} values of year are not integers", column="year",
                                   file=path.name, rows=rows, line=rows[0] + 2 if rows else None)
