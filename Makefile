@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint bench clean
+.PHONY: test test-fast check demo lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -11,8 +11,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# the whole suite (what CI runs): layer contract, type check, every test group
+test: check
 	$(BIN)/python -m pytest -q
+
+# unit tests only (no peers, no real data, no notebooks): a quick loop while editing
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "unit"
+
+check: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 demo: $(STAMP)
 	$(BIN)/gravity demo

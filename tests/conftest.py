@@ -64,3 +64,21 @@ def simulated_panel(
     df["pair"] = df["exporter"].astype(str) + "_" + df["importer"].astype(str)
     keep = rng.uniform(size=len(df)) >= unbalanced
     return df[keep].reset_index(drop=True)
+
+
+_GROUPS = {
+    "oracle": ("test_vs_", "test_yotov", "test_separation", "test_properties",
+               "test_margins_montecarlo"),
+    "sources": ("test_sources", "test_panel", "test_countries", "test_variables"),
+    "notebooks": ("test_notebooks",),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each test file belongs to one group (unit, oracle, sources, notebooks):
+    ``pytest -m unit`` is the quick loop (``make test-fast``)."""
+    for item in items:
+        name = item.path.name
+        group = next((g for g, prefixes in _GROUPS.items()
+                      if name.startswith(prefixes)), "unit")
+        item.add_marker(getattr(pytest.mark, group))

@@ -65,7 +65,9 @@ class Formula:
 
 def _split_terms(text: str) -> list[str]:
     """Split on top-level ``+`` (not inside parentheses)."""
-    terms, depth, cur = [], 0, []
+    terms: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1

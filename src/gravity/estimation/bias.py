@@ -88,7 +88,7 @@ def bias_correct(res: RegressionResults, panel_structure: str = "classic") -> Bi
     ``params`` and variance are evaluated at the corrected coefficients, with the fixed
     effects re-estimated given them; ``params_uncorrected`` keeps the MLE."""
     fit = _check(res, panel_structure)
-    return with_warnings(lambda: _correct(fit, panel_structure))  # type: ignore[return-value]
+    return with_warnings(lambda: _correct(fit, panel_structure))
 
 
 def _correct(fit: BinaryResults, panel_structure: str) -> BinaryResults:

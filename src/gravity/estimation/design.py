@@ -303,8 +303,8 @@ def prepare(
     )
     if bad_any.any():
         md.subset(~bad_any, "missing")
-    if w is not None:
-        zero_w = md.weights == 0
+    if md.weights is not None:
+        zero_w = np.asarray(md.weights == 0)
         if zero_w.any():
             md.subset(~zero_w, "zero_weight")
 

@@ -263,7 +263,7 @@ def irls(
     # variance at the solution: re-demean X with the final weights (warm start)
     w = pw * family.variance_weights(eta)
     xt = np.ascontiguousarray(work[1:])
-    info = demean_or_fail(md, xt, w, fixef_tol, settings, final=False)
-    if not demean_ok or (info is not None and not bool(info.converged.all())):
+    final_info = demean_or_fail(md, xt, w, fixef_tol, settings, final=False)
+    if not demean_ok or (final_info is not None and not bool(final_info.converged.all())):
         report_demeaning(md, settings)
     return IRLSResult(beta, eta, xt, w, it, converged, dropped)

@@ -58,7 +58,7 @@ def separation_methods(separation: object) -> frozenset[str]:
     if isinstance(separation, str):
         separation = (separation,)
     try:
-        methods = frozenset(separation)  # type: ignore[arg-type]
+        methods = frozenset(separation)  # type: ignore[call-overload]
     except TypeError:
         raise ValueError(f"separation must be None, a method name or a tuple of them, "
                          f"got {separation!r}") from None
