@@ -1,0 +1,279 @@
+"""Property-based differential suite (hypothesis): gravity against statsmodels (explicit
+dummies) and pyfixest on random small panels.
+
+Every example is a small random panel (:mod:`strategies`): 30-120 rows, 1-3 fixed
+effects with 2-8 levels (integer or string codes), 1-2 normal regressors (sometimes
+one absorbed by the fixed effects or collinear with the other), optional weights and
+offsets (passed as a column, an array or a Series), shuffled rows, and a RangeIndex, a
+shuffled integer index, a string index or one with duplicated labels. Poisson outcomes
+have 30-60% zeros, binary ones 30-70% ones.
+
+The oracles are fitted on the rows gravity kept (``fit.in_sample``, after singletons
+and separated observations are dropped): statsmodels GLM/OLS/WLS on an intercept and
+the drop-first dummies of every fixed effect (linearly dependent dummy columns
+removed), and pyfixest ``fepois``/``feols`` with the same formula. A regressor gravity
+drops as collinear must make the oracle's design rank deficient by as much; the other
+coefficients are then compared. A typed :class:`gravity.EstimationError` (nothing left
+to estimate) is an acceptable outcome and the example is discarded; any other
+exception fails.
+
+Profiles (environment variable ``GRAVITY_HYPOTHESIS_PROFILE``): ``"ci"`` (default,
+200 examples per property, derandomised, no example database) and ``"long"`` (2000
+examples, random; run by hand)::
+
+    GRAVITY_HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/test_properties.py
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
+from strategies import (
+    INDEX_KINDS,
+    Panel,
+    dummy_design,
+    fe_levels,
+    make_panel,
+    matrix_rank,
+    panel_specs,
+)
+
+import gravity as gv
+
+pf = pytest.importorskip("pyfixest")
+
+pytestmark = pytest.mark.oracle
+
+_HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much,
+           HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=200, derandomize=True, database=None,
+                          deadline=None, suppress_health_check=_HEALTH, print_blob=False)
+settings.register_profile("long", max_examples=2000, derandomize=False, database=None,
+                          deadline=None, suppress_health_check=_HEALTH, print_blob=True)
+settings.register_profile("quick", max_examples=25, derandomize=True, database=None,
+                          deadline=None, suppress_health_check=_HEALTH)
+PROFILE = settings.get_profile(os.environ.get("GRAVITY_HYPOTHESIS_PROFILE", "ci"))
+
+COEF_ATOL = 1e-6  # coefficients: absolute, or relative where they are large
+COEF_RTOL = 1e-6
+SE_RTOL = 1e-5
+INVARIANCE_TOL = 1e-8
+GLM_TOL = dict(tol=1e-12, fixef_tol=1e-12)
+MIN_KEPT = 10
+
+BINARY = {"logit": (gv.logit, sm.families.links.Logit),
+          "probit": (gv.probit, sm.families.links.Probit),
+          "cloglog": (gv.cloglog, sm.families.links.CLogLog)}
+ESTIMATORS = {"ppml": (gv.ppml, "poisson"), "ols": (gv.ols, "gaussian"),
+              "logit": (gv.logit, "binary"), "probit": (gv.probit, "binary"),
+              "cloglog": (gv.cloglog, "binary")}
+
+
+# ----------------------------------------------------------------------- helpers
+def fit_gravity(estimator, panel: Panel, **kwargs):
+    """Fit with gravity; a typed EstimationError discards the example."""
+    if panel.offset_arg is not None:
+        kwargs["offset"] = panel.offset_arg
+    try:
+        fit = estimator(panel.formula, panel.data, weights=panel.weights_arg, **kwargs)
+    except gv.EstimationError as exc:
+        note(f"gravity: {type(exc).__name__}: {exc}")
+        assume(False)
+    mask = fit.in_sample
+    assert mask.dtype == bool and mask.shape == (len(panel.data),)
+    assert fit.nobs == int(mask.sum())
+    assert fit.converged, "gravity did not converge"
+    assume(fit.nobs >= MIN_KEPT)
+    return fit
+
+
+def oracle_sample(panel: Panel, fit) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Kept rows, their full-rank dummy design, and the regressors gravity kept --
+    after checking that what gravity dropped as collinear is what makes the oracle's
+    design rank deficient."""
+    d = panel.kept(fit.in_sample)
+    D = dummy_design(d, panel.fixed_effects)
+    dropped = list(fit.dropped_regressors)
+    assert set(dropped) <= set(panel.regressors), dropped
+    kept = [r for r in panel.regressors if r not in dropped]
+    assert list(fit.params.index) == kept
+    if panel.spec.collinear != "none":
+        assert dropped, "a collinear/absorbed regressor was not dropped"
+    X = d[panel.regressors].to_numpy()
+    rank = matrix_rank(np.column_stack([X, D]))
+    assert rank == D.shape[1] + len(kept), (
+        f"gravity dropped {dropped}, the oracle design has rank {rank} for "
+        f"{D.shape[1]} dummies and {len(panel.regressors)} regressors")
+    assert matrix_rank(np.column_stack([d[kept].to_numpy(), D])) == D.shape[1] + len(kept)
+    assume(len(kept) > 0)
+    assume(len(d) > D.shape[1] + len(kept))  # residual degrees of freedom
+    return d, D, kept
+
+
+def close(ours, ref, *, rtol: float, atol: float = 0.0, what: str = "") -> None:
+    np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(ref, dtype=float),
+                               rtol=rtol, atol=atol, err_msg=what)
+
+
+def glm_oracle(d: pd.DataFrame, D: np.ndarray, kept: list[str], family, fit):
+    """statsmodels GLM (IRLS) on [kept regressors, dummies]; discards the example when
+    it does not converge or reports perfect separation.
+
+    IRLS without step-halving can diverge from statsmodels' default start (cloglog,
+    probit) and still report convergence, so it is also run from gravity's linear
+    predictor and the fit with the larger log-likelihood is the oracle: the
+    log-likelihoods of these families are concave, and the Newton steps statsmodels
+    takes from there move any point that is not the maximum."""
+    X = np.column_stack([d[kept].to_numpy(), D])
+    off = d["off"].to_numpy() if "off" in d else None
+    model = sm.GLM(d["y"].to_numpy(), X, family=family, offset=off,
+                   freq_weights=d["w"].to_numpy() if "w" in d else None)
+    eta = family.link(np.clip(fit.fittedvalues.to_numpy(), 1e-300, None))
+    start = np.linalg.lstsq(X, eta - (0.0 if off is None else off), rcond=None)[0]
+    results = []
+    for start_params in (None, start):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                res = model.fit(start_params=start_params, tol=1e-14, maxiter=1000)
+            except PerfectSeparationError:
+                assume(False)
+        assume(not any(issubclass(c.category, PerfectSeparationWarning) for c in caught))
+        if res.converged and np.isfinite(res.llf):
+            results.append(res)
+    assume(results)
+    return max(results, key=lambda r: r.llf)
+
+
+# -------------------------------------------------------------- PPML vs oracles
+@given(spec=panel_specs("poisson", offsets=True))
+@PROFILE
+def test_ppml_matches_statsmodels_glm_poisson(spec):
+    panel = make_panel(spec)
+    fit = fit_gravity(gv.ppml, panel, vcov="iid", ssc="none", **GLM_TOL)
+    d, D, kept = oracle_sample(panel, fit)
+    ref = glm_oracle(d, D, kept, sm.families.Poisson(), fit)
+    k = len(kept)
+    close(fit.params, ref.params[:k], rtol=COEF_RTOL, atol=COEF_ATOL, what="params")
+    close(fit.bse, ref.bse[:k], rtol=SE_RTOL, what="bse")
+    close(fit.fittedvalues, ref.fittedvalues, rtol=1e-6, atol=1e-8, what="fitted")
+    close(fit.deviance, ref.deviance, rtol=1e-6, atol=1e-8, what="deviance")
+
+
+@given(spec=panel_specs("poisson", offsets=True), vcov=st.sampled_from(["iid", "hetero"]))
+@PROFILE
+def test_ppml_matches_pyfixest_fepois(spec, vcov):
+    panel = make_panel(spec)
+    fit = fit_gravity(gv.ppml, panel, vcov=vcov, **GLM_TOL)
+    d, D, kept = oracle_sample(panel, fit)
+    ref = pf.fepois(panel.formula, d, vcov=vcov, weights="w" if "w" in d else None,
+                    offset="off" if "off" in d else None, iwls_tol=1e-12,
+                    fixef_tol=1e-12, iwls_maxiter=200)
+    assert ref._N == fit.nobs
+    coef = ref.coef()
+    assert list(coef.index) == kept
+    close(fit.params, coef, rtol=COEF_RTOL, atol=COEF_ATOL, what="params")
+    close(fit.bse, ref.se(), rtol=SE_RTOL, what="bse")
+
+
+# --------------------------------------------------------------- OLS vs oracles
+@given(spec=panel_specs("gaussian"))
+@PROFILE
+def test_ols_matches_statsmodels_ols_wls(spec):
+    panel = make_panel(spec)
+    fit = fit_gravity(gv.ols, panel, vcov="iid", fixef_tol=1e-12)
+    d, D, kept = oracle_sample(panel, fit)
+    X = np.column_stack([d[kept].to_numpy(), D])
+    y = d["y"].to_numpy()
+    ref = (sm.WLS(y, X, weights=d["w"].to_numpy()) if "w" in d else sm.OLS(y, X)).fit()
+    k, n = len(kept), len(d)
+    close(fit.params, ref.params[:k], rtol=COEF_RTOL, atol=COEF_ATOL, what="params")
+    # statsmodels: RSS/(N - p), p the rank of the dummy design; gravity (fixest):
+    # RSS/(N - K), K = regressors + sum of levels - (Q - 1) (= p when connected)
+    p = X.shape[1]
+    K = k + sum(fe_levels(d, panel.fixed_effects)) - (len(panel.fixed_effects) - 1)
+    assume(n - K > 0)
+    close(fit.bse, ref.bse[:k] * np.sqrt((n - p) / (n - K)), rtol=SE_RTOL, what="bse")
+    close(fit.fittedvalues, ref.fittedvalues, rtol=1e-7, atol=1e-7, what="fitted")
+
+
+@given(spec=panel_specs("gaussian"), vcov=st.sampled_from(["iid", "hetero"]))
+@PROFILE
+def test_ols_matches_pyfixest_feols(spec, vcov):
+    panel = make_panel(spec)
+    fit = fit_gravity(gv.ols, panel, vcov=vcov, fixef_tol=1e-12)
+    d, D, kept = oracle_sample(panel, fit)
+    K = len(kept) + sum(fe_levels(d, panel.fixed_effects)) - (len(panel.fixed_effects) - 1)
+    assume(len(d) - K > 0)
+    ref = pf.feols(panel.formula, d, vcov=vcov, weights="w" if "w" in d else None,
+                   fixef_tol=1e-12)
+    assert ref._N == fit.nobs
+    coef = ref.coef()
+    assert list(coef.index) == kept
+    close(fit.params, coef, rtol=COEF_RTOL, atol=COEF_ATOL, what="params")
+    close(fit.bse, ref.se(), rtol=SE_RTOL, what="bse")
+
+
+# -------------------------------------------------------- binary vs statsmodels
+@pytest.mark.parametrize("name", list(BINARY))
+@given(spec=panel_specs("binary", offsets=True))
+@PROFILE
+def test_binary_matches_statsmodels_glm_binomial(name, spec):
+    estimator, link = BINARY[name]
+    panel = make_panel(spec)
+    fit = fit_gravity(estimator, panel, vcov="iid", ssc="none", **GLM_TOL)
+    d, D, kept = oracle_sample(panel, fit)
+    assume(0.0 < d["y"].mean() < 1.0)
+    ref = glm_oracle(d, D, kept, sm.families.Binomial(link=link()), fit)
+    k = len(kept)
+    close(fit.params, ref.params[:k], rtol=COEF_RTOL, atol=COEF_ATOL, what="params")
+    close(fit.bse, ref.bse[:k], rtol=SE_RTOL, what="bse")
+    close(fit.fittedvalues, ref.fittedvalues, rtol=1e-6, atol=1e-8, what="fitted")
+
+
+# ------------------------------------------------------------------- invariance
+@given(data=st.data())
+@PROFILE
+def test_row_order_and_index_labels_do_not_matter(data):
+    name = data.draw(st.sampled_from(list(ESTIMATORS)), label="estimator")
+    estimator, kind = ESTIMATORS[name]
+    spec = data.draw(panel_specs(kind, offsets=kind != "gaussian"), label="spec")
+    panel = make_panel(spec)
+    kwargs = dict(vcov="hetero", fixef_tol=1e-12)
+    if kind != "gaussian":
+        kwargs["tol"] = 1e-12
+    fit = fit_gravity(estimator, panel, **kwargs)
+    n = len(panel.data)
+    perm = np.asarray(data.draw(st.permutations(range(n)), label="perm"), dtype=int)
+    index_kind = data.draw(st.sampled_from(INDEX_KINDS), label="new index")
+    rng = np.random.default_rng(spec.seed + 1)
+    new_index = {"range": pd.RangeIndex(n),
+                 "shuffled": pd.Index(rng.permutation(n) - n // 2, dtype="int64"),
+                 "string": pd.Index([f"s{i}" for i in rng.permutation(n)], dtype=object),
+                 "duplicated": pd.Index(np.zeros(n, dtype="int64"))}[index_kind]
+    other = panel.relabelled(perm, new_index)
+    fit2 = estimator(other.formula, other.data, weights=other.weights_arg,
+                     **({"offset": other.offset_arg} if other.offset_arg is not None else {}),
+                     **kwargs)
+    np.testing.assert_array_equal(fit2.in_sample, fit.in_sample[perm])
+    assert fit2.nobs == fit.nobs
+    assert sorted(fit2.dropped_regressors) == sorted(fit.dropped_regressors)
+    assert list(fit2.params.index) == list(fit.params.index)
+    close(fit2.params, fit.params, rtol=INVARIANCE_TOL, atol=INVARIANCE_TOL, what="params")
+    close(fit2.bse, fit.bse, rtol=1e-6, atol=1e-10, what="bse")
+    assert list(fit2.fittedvalues.index) == list(new_index[fit2.in_sample])
+    # fitted values follow their rows
+    order = np.argsort(perm)  # position of each original row in the shuffled data
+    f1 = np.full(n, np.nan)
+    f1[fit.in_sample] = fit.fittedvalues.to_numpy()
+    f2 = np.full(n, np.nan)
+    f2[fit2.in_sample] = fit2.fittedvalues.to_numpy()
+    close(f2[order], f1, rtol=1e-7, atol=1e-9, what="fitted")
