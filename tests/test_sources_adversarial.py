@@ -417,6 +417,16 @@ def test_number_that_is_infinite_or_text(spec, value, tmp_path):
     assert err.value.column == spec.numeric
 
 
+def test_decimal_comma_is_not_a_thousands_separator(tmp_path):
+    """DOTS writes thousands separators ("478,423.2"); "478,42" is not such a number."""
+    spec = BY_ID["dots"]
+    p = write(spec, tmp_path, render(spec, rows=replaced(spec, "2018", "478,42")))
+    with pytest.raises(FileFormatError) as err:
+        read_dots(p)
+    assert err.value.column == "2018" and err.value.rows == [0]
+    assert_names_file(err, p.name)
+
+
 @pytest.mark.parametrize("spec", NUMERIC, ids=[s.id for s in NUMERIC])
 def test_nan_token_is_a_missing_value(spec, tmp_path):
     """'NaN' is a missing number: the reader answers (no error, no infinite value)."""

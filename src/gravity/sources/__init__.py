@@ -5,6 +5,16 @@ with canonical column names and units (USD, persons, km), its provenance in
 ``attrs["gravity_provenance"]`` and, for trade flows, the source's coverage in
 ``attrs["gravity_coverage"]``. ``gravity.sources._download.fetch`` downloads
 known sources into a cache with pooch when online.
+
+Every reader reads columns **by name** (order free, extra columns ignored) and
+checks the file itself (:mod:`gravity.sources.fileio`): gzip and zip integrity,
+UTF-8 (latin-1 only for the publishers in
+:data:`gravity.sources.fileio.LATIN1_PUBLISHERS`), every line with the
+header's number of fields (a cut last line is a truncated file), numbers and
+integer years parsed strictly (:mod:`gravity.sources.validate`). Each problem
+is a typed error of :mod:`gravity.errors` (``FileFormatError``,
+``UnknownCountryError``, ``DuplicateKeyError``, ...) naming the file and the
+line, column or rows.
 """
 
 from gravity.sources.baci import read_baci, read_baci_country_codes

@@ -32,6 +32,7 @@ from gravity.errors import (
 MISSING_TOKENS = ("", "..", "...", ".", "-", "NA", "N/A", "n/a", "NaN", "nan", "NAN")
 _INTEGER = re.compile(r"[+-]?\d+(?:\.0*)?")
 _ISO3 = re.compile(r"[A-Z]{3}")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?")
 
 def rows_of(obj: pd.DataFrame | pd.Series, mask: np.ndarray) -> list[int]:
     """Rows where ``mask`` holds: the index labels when the index is integer (a reader keeps
@@ -227,7 +228,8 @@ def numeric(
     """Parse published numbers into float.
 
     :data:`MISSING_TOKENS` ('..', '', 'NA', 'NaN', ...) are missing (NaN);
-    thousands separators are removed (``thousands=True``). Anything else that
+    thousands separators are removed (``thousands=True``; only in well-formed
+    groups such as ``1,234,567.8``: ``1,5`` is an error). Anything else that
     is not a number, and infinite values, raise :class:`FileFormatError`
     naming the column and rows (never a silent NaN).
     """
@@ -238,8 +240,9 @@ def numeric(
         out = pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index, name=s.name)
     else:
         t = s.astype("string").str.strip()
-        if thousands:
-            t = t.str.replace(",", "", regex=False)
+        if thousands:  # only well-formed groups: "1,5" (a decimal comma) stays an error
+            grouped = t.str.fullmatch(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+            t = t.where(~grouped, t.str.replace(",", "", regex=False))
         t = t.mask(t.isin(list(MISSING_TOKENS)))
         parsed = pd.to_numeric(t, errors="coerce")
         out = pd.Series(np.asarray(parsed.to_numpy(dtype=float, na_value=np.nan)),
