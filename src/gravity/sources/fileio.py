@@ -61,9 +61,10 @@ __all__ = [
 #: Every other reader requires UTF-8 (ASCII included): their publishers write UTF-8.
 LATIN1_PUBLISHERS: dict[str, str] = {
     "CEPII GeoDist": (
-        "GeoDist (2011) is distributed as Stata files of format <= 117 and Excel 97 files, "
-        "whose text (country, city and language names) is latin-1; CSV exports of them "
-        "keep that encoding"
+        "GeoDist (2011) is distributed as Excel 97 and pre-Unicode Stata files (Stata < 14 "
+        "has no UTF-8 strings; pandas reads them as latin-1), so its country, city and "
+        "language names are in a single-byte Western encoding, and CSV exports of them "
+        "commonly keep it"
     ),
 }
 

@@ -39,8 +39,8 @@ def rows_of(obj: pd.DataFrame | pd.Series, mask: np.ndarray) -> list[int]:
     the file's 0-based data rows there), else the positions."""
     pos = np.flatnonzero(mask)
     if pd.api.types.is_integer_dtype(obj.index.dtype):
-        return [int(x) for x in obj.index.to_numpy()[pos]]
-    return [int(x) for x in pos]
+        return obj.index.to_numpy()[pos].astype(np.int64).tolist()
+    return pos.astype(np.int64).tolist()
 
 
 #: Multipliers from a declared unit to US dollars.
