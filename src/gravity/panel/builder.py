@@ -189,19 +189,18 @@ def build_panel(
     that is not an integer, a covariate that is not a finite number)
     """
     dropped: dict[str, int] = {}
-    if flows is None and gravity is None:
-        raise CoverageError("build_panel needs flows= or gravity= to know the countries and years")
     if flows is not None and trade_column is not None:
         raise InputError("pass flows= or trade_column= (a flow column of gravity=), not both",
                          column=trade_column)
     if flows is None:
+        if gravity is None:
+            raise CoverageError("build_panel needs flows= or gravity= to know the countries and years")
         if trade_column is None:
             raise MissingColumnError(
                 "build_panel needs trade flows: pass flows= (e.g. read_baci(...)) or trade_column= "
                 "naming a flow column of gravity= (e.g. 'tradeflow_baci'); without them trade "
                 "would be missing everywhere", column="trade", file="gravity",
             )
-        assert gravity is not None
         flows = flows_from_cepii(gravity, trade_column)
     sources = [p for p in (_prov(flows, "flows"), _prov(gravity, "pair-year covariates"),
                            _prov(geodist, "pair covariates"), _prov(macro, "country-year macro"),
