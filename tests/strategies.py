@@ -25,7 +25,7 @@ from scipy.special import expit
 
 KINDS = ("poisson", "binary", "gaussian")
 INDEX_KINDS = ("range", "shuffled", "string", "duplicated")
-VECTOR_KINDS = ("column", "array", "series")
+VECTOR_KINDS = ("column", "array", "series", "series_shuffled")
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,11 @@ class PanelSpec:
     levels: tuple[int, ...]  # levels drawn for each fixed effect (1 to 3 of them)
     string_codes: tuple[bool, ...]  # per fixed effect: string codes, else integers
     n_regressors: int  # 1 or 2
-    collinear: str  # "none", "absorbed" (last regressor constant within fe1), "duplicate"
-    weights: str | None  # None or how they are passed: "column", "array", "series"
+    collinear: str  # "none", "absorbed" (last regressor constant within fe1),
+    # "duplicate" (x2 = 2 x1 - 1), "separating" (last regressor >= 0, positive on about
+    # a tenth of the rows, where the outcome is then set to zero: separated rows)
+    weights: str | None  # None or how they are passed: "column", "array", "series",
+    # "series_shuffled" (a Series with the data's labels in another order, when unique)
     offset: str | None  # idem (GLMs only)
     index: str  # "range", "shuffled" (integers), "string", "duplicated" labels
     shuffle: bool  # rows shuffled (else sorted by the fixed effects, as a panel)
@@ -95,7 +98,11 @@ def _vector_arg(how: str | None, name: str, values: np.ndarray | None,
         return name
     if how == "array":
         return values.copy()
-    return pd.Series(values, index=data.index, name=name)
+    series = pd.Series(values, index=data.index, name=name)
+    if how == "series_shuffled" and data.index.is_unique:
+        # same labels in another order: gravity must align it on the index
+        return series.iloc[np.random.default_rng(len(data)).permutation(len(data))]
+    return series
 
 
 def _index(kind: str, n: int, rng: np.random.Generator) -> pd.Index:
@@ -141,6 +148,9 @@ def make_panel(spec: PanelSpec) -> Panel:
         x[-1] = rng.normal(size=spec.levels[0])[codes[0]] * 1.7 + 0.3
     elif spec.collinear == "duplicate" and spec.n_regressors == 2:
         x[1] = 2.0 * x[0] - 1.0
+    elif spec.collinear == "separating":
+        raw = rng.normal(size=n)
+        x[-1] = np.maximum(raw - np.quantile(raw, 0.9), 0.0)
     eta = sum(e[c] for e, c in zip(effects, codes, strict=True))
     eta = eta + 0.4 * x[0] + (-0.3 * x[1] if len(x) == 2 else 0.0)
     off = rng.normal(0.0, 0.3, n) if spec.offset is not None else None
@@ -155,6 +165,8 @@ def make_panel(spec: PanelSpec) -> Panel:
         y = (rng.uniform(size=n) < expit(c + eta)).astype(float)
     else:
         y = 1.0 + eta + rng.normal(size=n)
+    if spec.collinear == "separating":
+        y[x[-1] > 0] = 0.0
     cols: dict[str, Any] = {"y": y}
     names = [f"x{j + 1}" for j in range(len(x))]
     cols.update(zip(names, x, strict=True))
@@ -181,13 +193,16 @@ def panel_specs(draw, kind: str, offsets: bool = False, weights: bool = True,
                 collinear: bool = True, min_n: int = 30, max_n: int = 120) -> PanelSpec:
     """Specs of small random panels: ``kind`` outcome, 30..120 rows, 1-3 fixed effects
     with 2..8 levels (integer or string codes), 1-2 normal regressors (sometimes one
-    collinear with the others or absorbed), optional weights/offset passed as a column,
+    collinear with the others or absorbed, or, for GLMs, one that separates some rows),
+    optional weights/offset passed as a column,
     an array or a Series, shuffled rows and an unusual index."""
     q = draw(st.integers(1, 3))
     levels = tuple(draw(st.lists(st.integers(2, 8), min_size=q, max_size=q)))
     string_codes = tuple(draw(st.lists(st.booleans(), min_size=q, max_size=q)))
     n_regressors = draw(st.integers(1, 2))
     modes = ["none"] * 8 + (["absorbed", "duplicate"] if collinear else [])
+    if collinear and kind != "gaussian":
+        modes.append("separating")
     col = draw(st.sampled_from(modes))
     if col == "duplicate" and n_regressors == 1:
         col = "absorbed"
