@@ -257,3 +257,65 @@ def dummy_design(d: pd.DataFrame, fixed_effects: list[str]) -> np.ndarray:
 
 def fe_levels(d: pd.DataFrame, fixed_effects: list[str]) -> list[int]:
     return [int(d[fe].nunique()) for fe in fixed_effects]
+
+
+def reference_sample(panel: Panel, binary: bool) -> np.ndarray:
+    """The estimation sample of a Poisson (``binary=False``) or binary-choice model,
+    computed independently of gravity: the largest set of rows with no singleton
+    fixed-effect group and no separated observation, where a row is separated when
+    some direction ``z = [X, D] b`` (regressors and every fixed-effect indicator) has
+    ``z >= 0`` where ``y = 0``, ``z = 0`` where ``y > 0`` (Poisson; binary: ``z <= 0``
+    where ``y = 1``) and ``z != 0`` at that row (Correia, Guimaraes and Zylkin 2019).
+    Both removals only grow as rows leave, so the order does not matter; each linear
+    programme (HiGHS) maximises the total of ``|z|`` in ``[0, 1]`` and is repeated until
+    it finds nothing."""
+    d = panel.data
+    y = d["y"].to_numpy()
+    X = d[panel.regressors].to_numpy()
+    codes = [pd.factorize(d[fe])[0] for fe in panel.fixed_effects]
+    keep = np.ones(len(d), dtype=bool)
+    while True:
+        changed = False
+        for c in codes:  # singletons
+            counts = np.bincount(c[keep], minlength=int(c.max()) + 1)
+            single = keep & (counts[c] == 1)
+            if single.any():
+                keep &= ~single
+                changed = True
+        rows = np.flatnonzero(keep)
+        if rows.size:
+            A = np.column_stack([X[rows]] + [np.eye(int(c.max()) + 1)[c[rows]] for c in codes])
+            sep = _separated(A, y[rows], binary)
+            if sep.any():
+                keep[rows[sep]] = False
+                changed = True
+        if not changed:
+            return keep
+
+
+def _separated(A: np.ndarray, y: np.ndarray, binary: bool, tol: float = 1e-6) -> np.ndarray:
+    from scipy.optimize import linprog
+
+    scale = np.sqrt((A * A).sum(axis=0))
+    A = A[:, scale > 0] / scale[scale > 0]
+    n, p = A.shape
+    if binary:
+        B = (2.0 * y - 1.0)[:, None] * A  # z_i (2 y_i - 1) in [0, 1]
+        res = linprog(-B.sum(axis=0), A_ub=np.vstack([B, -B]),
+                      b_ub=np.r_[np.ones(n), np.zeros(n)], bounds=(None, None),
+                      method="highs")
+        assert res.status == 0, res.message
+        return np.abs(B @ res.x) > tol
+    zero = y == 0
+    if not zero.any():
+        return np.zeros(n, dtype=bool)
+    Z = A[zero]
+    res = linprog(-Z.sum(axis=0), A_ub=np.vstack([Z, -Z]),
+                  b_ub=np.r_[np.ones(Z.shape[0]), np.zeros(Z.shape[0])],
+                  A_eq=A[~zero] if (~zero).any() else None,
+                  b_eq=np.zeros(int((~zero).sum())) if (~zero).any() else None,
+                  bounds=(None, None), method="highs")
+    assert res.status == 0, res.message
+    out = np.zeros(n, dtype=bool)
+    out[np.flatnonzero(zero)] = Z @ res.x > tol
+    return out

@@ -1,25 +1,40 @@
 """Property-based differential suite (hypothesis): gravity against statsmodels (explicit
 dummies) and pyfixest on random small panels.
 
-Every example is a small random panel (:mod:`strategies`): 30-120 rows, 1-3 fixed
-effects with 2-8 levels (integer or string codes), 1-2 normal regressors (sometimes
-one absorbed by the fixed effects or collinear with the other), optional weights and
-offsets (passed as a column, an array or a Series), shuffled rows, and a RangeIndex, a
-shuffled integer index, a string index or one with duplicated labels. Poisson outcomes
-have 30-60% zeros, binary ones 30-70% ones.
+Every example is a small random panel (:mod:`strategies`; a failing example prints
+the ``PanelSpec`` that rebuilds it): 30-120 rows, 1-3 fixed effects with 2-8 levels
+(integer or string codes), 1-2 normal regressors (sometimes one absorbed by the fixed
+effects, collinear with the other, or -- GLMs -- separating some rows), optional
+weights and offsets (passed as a column, an array, a Series, or a Series in another
+order), shuffled rows, and a RangeIndex, a shuffled integer index, a string index or
+one with duplicated labels. Poisson outcomes have 30-60% zeros, binary ones 30-70% ones.
 
-The oracles are fitted on the rows gravity kept (``fit.in_sample``, after singletons
-and separated observations are dropped): statsmodels GLM/OLS/WLS on an intercept and
-the drop-first dummies of every fixed effect (linearly dependent dummy columns
-removed), and pyfixest ``fepois``/``feols`` with the same formula. A regressor gravity
-drops as collinear must make the oracle's design rank deficient by as much; the other
-coefficients are then compared. A typed :class:`gravity.EstimationError` (nothing left
-to estimate) is an acceptable outcome and the example is discarded; any other
-exception fails.
+Properties (each at least 200 examples in CI):
+
+* the estimation sample of PPML and of the binary models equals an exact reference
+  (no singletons, no separated rows: linear programmes on the regressors and every
+  fixed-effect indicator), and OLS drops the singletons pyfixest drops;
+* PPML = statsmodels GLM Poisson, logit/probit/cloglog = GLM Binomial with that link,
+  OLS = statsmodels OLS/WLS, all on the kept rows and an intercept plus drop-first
+  dummies of every fixed effect (dependent dummy columns removed): coefficients
+  (1e-6), standard errors (1e-5 relative; inverse expected information for GLMs with
+  ``ssc="none"``, ``RSS/(N-K)`` for OLS), fitted values, deviance;
+* PPML = pyfixest ``fepois`` (on the kept rows) and OLS = pyfixest ``feols`` (on all
+  rows), ``"iid"`` and ``"hetero"``;
+* a regressor gravity drops as collinear makes the oracle's design rank deficient by
+  as much (and is dropped by pyfixest too);
+* shuffling the rows and relabelling the index (duplicated labels included) changes
+  no estimate (1e-8) and permutes the sample mask and fitted values.
+
+A typed :class:`gravity.EstimationError` (nothing left to estimate) discards the
+example; any other exception fails. An oracle that fails (statsmodels does not
+converge or reports perfect separation, pyfixest's demeaning gives up on near-zero
+fitted values) also discards the example.
 
 Profiles (environment variable ``GRAVITY_HYPOTHESIS_PROFILE``): ``"ci"`` (default,
-200 examples per property, derandomised, no example database) and ``"long"`` (2000
-examples, random; run by hand)::
+200 examples per property, derandomised, no example database, about a minute),
+``"long"`` (2000 examples, random, prints a reproduction blob; run by hand) and
+``"quick"`` (25 examples)::
 
     GRAVITY_HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/test_properties.py
 """
@@ -28,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import warnings
 
 import numpy as np
@@ -45,6 +61,7 @@ from strategies import (
     make_panel,
     matrix_rank,
     panel_specs,
+    reference_sample,
 )
 
 import gravity as gv
@@ -104,7 +121,17 @@ def fit_gravity(estimator, panel: Panel, **kwargs):
     mask = fit.in_sample
     assert mask.dtype == bool and mask.shape == (len(panel.data),)
     assert fit.nobs == int(mask.sum())
-    assert fit.converged, "gravity did not converge"
+    if not fit.converged:
+        # slow (linear) convergence is expected close to separation: the MLE exists,
+        # but some fitted values are at 0 (or 1) to machine precision
+        mu = fit.fittedvalues.to_numpy()
+        edge = np.minimum(mu, 1.0 - mu) if panel.spec.kind == "binary" else mu
+        assert edge.min() < 1e-9, "gravity did not converge"
+        event("gravity did not converge (fitted values at the boundary): discarded")
+        assume(False)
+    for w in fit.warnings:
+        event(f"gravity warned: {w.category.__name__}: "
+              + re.sub(r"\d+", "#", str(w.message))[:60])
     assume(fit.nobs >= MIN_KEPT)
     return fit
 
@@ -141,32 +168,56 @@ def oracle_sample(panel: Panel, fit) -> tuple[pd.DataFrame, np.ndarray, list[str
     return d, D, kept
 
 
+def check_sample(panel: Panel, fit, binary: bool) -> None:
+    """gravity kept exactly the rows of the exact reference (no singletons, no
+    separated observations: linear programmes on the regressors and every fixed-effect
+    indicator, :func:`strategies.reference_sample`)."""
+    ref = reference_sample(panel, binary)
+    diff = np.flatnonzero(ref != fit.in_sample)
+    assert diff.size == 0, (
+        f"rows (positions) {diff.tolist()} are {'kept' if fit.in_sample[diff[0]] else 'dropped'}"
+        f" by gravity, not by the exact reference; gravity: {fit.dropped}")
+
+
+def fixest_k(d: pd.DataFrame, panel: Panel, kept: list[str]) -> int:
+    """K of fixest's (N-1)/(N-K) (ssc "fixest", not clustered): the regressors plus
+    every level of every fixed effect, less one per fixed effect after the first."""
+    fes = panel.fixed_effects
+    return len(kept) + sum(fe_levels(d, fes)) - (len(fes) - 1)
+
+
 def close(ours, ref, *, rtol: float, atol: float = 0.0, what: str = "") -> None:
     np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(ref, dtype=float),
                                rtol=rtol, atol=atol, err_msg=what)
 
 
 def glm_oracle(d: pd.DataFrame, D: np.ndarray, kept: list[str], family, fit):
-    """statsmodels GLM (IRLS) on [kept regressors, dummies]; discards the example when
-    it does not converge or reports perfect separation.
+    """statsmodels GLM (IRLS: expected information, as gravity) on [kept regressors,
+    dummies]; discards the example when it reports perfect separation or no fit
+    converges.
 
-    IRLS without step-halving can diverge from statsmodels' default start (cloglog,
-    probit) and still report convergence, so it is also run from gravity's linear
-    predictor and the fit with the larger log-likelihood is the oracle: the
-    log-likelihoods of these families are concave, and the Newton steps statsmodels
-    takes from there move any point that is not the maximum."""
+    IRLS without step-halving can diverge (cloglog, probit with fitted probabilities
+    near 0 or 1) and still report convergence, so it is run from statsmodels' default
+    start, from gravity's linear predictor, and from the maximum Newton's method
+    finds from there; the fit with the largest log-likelihood is the oracle. The
+    log-likelihoods are concave: statsmodels' own score and Hessian move any start
+    that is not the maximum."""
     X = np.column_stack([d[kept].to_numpy(), D])
     off = d["off"].to_numpy() if "off" in d else None
     model = sm.GLM(d["y"].to_numpy(), X, family=family, offset=off,
                    freq_weights=d["w"].to_numpy() if "w" in d else None)
-    eta = family.link(np.clip(fit.fittedvalues.to_numpy(), 1e-300, None))
+    eta = fit.predict(type="link")
     start = np.linalg.lstsq(X, eta - (0.0 if off is None else off), rcond=None)[0]
     results = []
-    for start_params in (None, start):
+    for how in ("default", "gravity", "newton"):
         with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
             warnings.simplefilter("always")
             try:
-                res = model.fit(start_params=start_params, tol=1e-14, maxiter=1000)
+                if how == "newton":
+                    start = model.fit(start_params=start, method="newton", maxiter=200,
+                                      tol=1e-14).params
+                res = model.fit(start_params=None if how == "default" else start,
+                                tol=1e-14, maxiter=1000)
             except PerfectSeparationError:
                 assume(False)
             ok = res.converged and np.isfinite(res.llf)
@@ -215,6 +266,7 @@ def check_against_pyfixest(fit, ref, all_rows: bool) -> None:
 def test_ppml_matches_statsmodels_glm_poisson(spec):
     panel = make_panel(spec)
     fit = fit_gravity(gv.ppml, panel, vcov="iid", ssc="none", **GLM_TOL)
+    check_sample(panel, fit, binary=False)
     d, D, kept = oracle_sample(panel, fit)
     ref = glm_oracle(d, D, kept, sm.families.Poisson(), fit)
     k = len(kept)
@@ -229,15 +281,22 @@ def test_ppml_matches_statsmodels_glm_poisson(spec):
 def test_ppml_matches_pyfixest_fepois(spec, vcov):
     panel = make_panel(spec)
     fit = fit_gravity(gv.ppml, panel, vcov=vcov, **GLM_TOL)
-    oracle_sample(panel, fit)
+    d, _, kept = oracle_sample(panel, fit)
+    assume(len(d) > fixest_k(d, panel, kept))  # else gravity drops the (N-1)/(N-K)
     # pyfixest gets the rows gravity kept: gravity, as ppmlhdfe, drops the singletons
     # left by separated rows (iterating), pyfixest does not, and its "ir" check misses
     # some rows that gravity's simplex method finds separated
     with quiet():
-        ref = pf.fepois(panel.formula, pyfixest_data(panel, fit.in_sample), vcov=vcov,
-                        weights="w" if panel.w is not None else None,
-                        offset="off" if panel.off is not None else None,
-                        iwls_tol=1e-12, fixef_tol=1e-12, iwls_maxiter=200)
+        try:
+            ref = pf.fepois(panel.formula, pyfixest_data(panel, fit.in_sample), vcov=vcov,
+                            weights="w" if panel.w is not None else None,
+                            offset="off" if panel.off is not None else None,
+                            iwls_tol=1e-12, fixef_tol=1e-12, iwls_maxiter=200)
+        except ValueError as exc:  # near-zero fitted values (a finite MLE, though)
+            if "Demeaning failed" not in str(exc):
+                raise
+            note(f"pyfixest: {exc}")
+            assume(False)
     check_against_pyfixest(fit, ref, all_rows=False)
 
 
@@ -256,7 +315,7 @@ def test_ols_matches_statsmodels_ols_wls(spec):
     # statsmodels: RSS/(N - p), p the rank of the dummy design; gravity (fixest):
     # RSS/(N - K), K = regressors + sum of levels - (Q - 1) (= p when connected)
     p = X.shape[1]
-    K = k + sum(fe_levels(d, panel.fixed_effects)) - (len(panel.fixed_effects) - 1)
+    K = fixest_k(d, panel, kept)
     assume(n - K > 0)
     close(fit.bse, ref.bse[:k] * np.sqrt((n - p) / (n - K)), rtol=SE_RTOL, what="bse")
     close(fit.fittedvalues, ref.fittedvalues, rtol=1e-7, atol=1e-7, what="fitted")
@@ -268,8 +327,7 @@ def test_ols_matches_pyfixest_feols(spec, vcov):
     panel = make_panel(spec)
     fit = fit_gravity(gv.ols, panel, vcov=vcov, fixef_tol=1e-12)
     d, _, kept = oracle_sample(panel, fit)
-    K = len(kept) + sum(fe_levels(d, panel.fixed_effects)) - (len(panel.fixed_effects) - 1)
-    assume(len(d) - K > 0)
+    assume(len(d) > fixest_k(d, panel, kept))  # else gravity drops the (N-1)/(N-K)
     # pyfixest gets every row and must drop the same singletons
     with quiet():
         ref = pf.feols(panel.formula, pyfixest_data(panel), vcov=vcov,
@@ -285,6 +343,7 @@ def test_binary_matches_statsmodels_glm_binomial(name, spec):
     estimator, link = BINARY[name]
     panel = make_panel(spec)
     fit = fit_gravity(estimator, panel, vcov="iid", ssc="none", **GLM_TOL)
+    check_sample(panel, fit, binary=True)
     d, D, kept = oracle_sample(panel, fit)
     assume(0.0 < d["y"].mean() < 1.0)
     ref = glm_oracle(d, D, kept, sm.families.Binomial(link=link()), fit)
@@ -332,3 +391,25 @@ def test_row_order_and_index_labels_do_not_matter(data):
     f2 = np.full(n, np.nan)
     f2[fit2.in_sample] = fit2.fittedvalues.to_numpy()
     close(f2[order], f1, rtol=1e-7, atol=1e-9, what="fitted")
+
+
+# ------------------------------------------------------- known failures (examples)
+@pytest.mark.xfail(strict=True, reason=(
+    "gravity bug: with a regressor absorbed by the fixed effects, the ReLU separation "
+    "check (estimation/separation.py: relu_separation) keeps the demeaned regressor -- "
+    "rounding noise, accepted by the scale-free _independent_columns -- and drops rows "
+    "that are not separated. Found by the long profile; remove this marker once fixed."))
+def test_relu_drops_no_row_when_a_regressor_is_absorbed():
+    rng = np.random.default_rng(13)
+    n = 40
+    d = pd.DataFrame({"i": rng.integers(0, 4, n), "j": rng.integers(0, 4, n)})
+    d["x"] = rng.normal(size=4)[d["i"]]  # constant within i: absorbed by the i effects
+    d["y"] = rng.poisson(np.exp(-0.3 + 0.5 * rng.normal(size=4)[d["j"]]
+                                + 0.5 * rng.normal(size=4)[d["i"]]))
+    # the Poisson MLE exists on all 40 rows (fitted values >= 0.16 on the dummies)
+    X = pd.get_dummies(d[["i", "j"]].astype(str), drop_first=True, dtype=float)
+    glm = sm.GLM(d["y"], sm.add_constant(X), family=sm.families.Poisson()).fit()
+    assert glm.converged and glm.fittedvalues.min() > 0.1
+    fit = gv.ppml("y ~ x | i + j", d)
+    assert fit.dropped_regressors == ["x"]
+    assert fit.nobs == n, fit.dropped
