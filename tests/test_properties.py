@@ -397,12 +397,7 @@ def test_row_order_and_index_labels_do_not_matter(data):
     close(f2[order], f1, rtol=1e-7, atol=1e-9, what="fitted")
 
 
-# ------------------------------------------------------- known failures (examples)
-@pytest.mark.xfail(strict=True, reason=(
-    "gravity bug: with a regressor absorbed by the fixed effects, the ReLU separation "
-    "check (estimation/separation.py: relu_separation) keeps the demeaned regressor -- "
-    "rounding noise, accepted by the scale-free _independent_columns -- and drops rows "
-    "that are not separated. Found by the long profile; remove this marker once fixed."))
+# ------------------------------------------------------- regressions found by the long profile
 def test_relu_drops_no_row_when_a_regressor_is_absorbed():
     rng = np.random.default_rng(13)
     n = 40

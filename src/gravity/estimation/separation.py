@@ -173,7 +173,7 @@ def relu_separation(
         xt = Xc
     else:
         xt = fe.demean(Xc, w, tol=fixef_tol)[0] if Xc.shape[1] else Xc
-    keep_cols = _independent_columns(xt, w)
+    keep_cols = _independent_columns(xt, w, raw=Xc if fe is not None else None)
     xt = xt[:, keep_cols]
     u = zero.astype(float)
     zhat = u
@@ -208,9 +208,20 @@ def _has_constant(X: np.ndarray) -> bool:
     return bool(X.shape[1]) and bool(np.any(np.all(X == X[:1], axis=0)))
 
 
-def _independent_columns(xt: np.ndarray, w: np.ndarray, tol: float = 1e-9) -> list[int]:
+def _independent_columns(xt: np.ndarray, w: np.ndarray, tol: float = 1e-9,
+                         raw: np.ndarray | None = None) -> list[int]:
+    """Columns of the demeaned ``xt`` that are linearly independent. With ``raw`` (the
+    columns before demeaning), a column whose weighted sum of squares fell below ``tol``
+    times its centred sum of squares before is absorbed by the fixed effects: what is
+    left is rounding noise, which the scale-free test below would otherwise keep."""
     chosen: list[int] = []
+    wsum = float(w.sum())
     for j in range(xt.shape[1]):
+        if raw is not None:
+            centred = raw[:, j] - float(w @ raw[:, j]) / wsum
+            before = float(w @ centred**2)
+            if before == 0.0 or float(w @ xt[:, j] ** 2) <= tol * before:
+                continue
         cand = chosen + [j]
         m = (xt[:, cand] * w[:, None]).T @ xt[:, cand]
         d = np.sqrt(np.diag(m))
