@@ -48,7 +48,7 @@ def with_warnings(fit: Callable[[], R]) -> R:
     """Run ``fit`` and return its result with the warnings it raised attached."""
     with recorded_warnings() as log:
         res = fit()
-    return type(res)(replace(res.record, warnings=tuple(log)), None, res._spec, res._ssc)
+    return type(res)(replace(res.record, warnings=tuple(log)), res._vr, res._spec, res._ssc)
 
 
 def level_labels(data: pd.DataFrame, term: tuple[str, ...], mask: np.ndarray,

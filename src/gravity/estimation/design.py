@@ -72,11 +72,6 @@ class ModelData:
         return self._fe
 
     @property
-    def fe_terms(self) -> tuple[tuple[str, ...], ...]:
-        """Fixed-effect terms as the user wrote them (the internal intercept excluded)."""
-        return self.formula.fixed_effects
-
-    @property
     def user_fe_codes(self) -> list[np.ndarray]:
         """Codes of the user's fixed effects (the internal intercept excluded)."""
         return [] if self.intercept_as_fe else self.fe_codes

@@ -109,11 +109,13 @@ def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: An
     f = parse_formula(formula)
     spec = parse_vcov(vcov, f.fixed_effects)
     rule = resolve_ssc(ssc)
-    prune = "fe" in methods
+    # all-zero groups: Poisson with the "fe" check; binary models always prune groups
+    # whose outcome is all 0 or all 1 (their effect is -/+ infinity)
+    drop_all_zero = fam.binary or (fam.nonnegative and "fe" in methods)
     md = prepare(f, data, weights=weights, offset=offset, extra_columns=spec.columns(),
                  missing=missing, nonnegative=fam.nonnegative, binary=fam.binary,
-                 drop_singletons=drop_singletons, drop_all_zero=prune and fam.nonnegative
-                 or fam.binary, drop_all_one=fam.binary, demean_config=config)
+                 drop_singletons=drop_singletons, drop_all_zero=drop_all_zero,
+                 drop_all_one=fam.binary, demean_config=config)
     if methods & {"simplex", "relu"}:
         drop_separated(md, methods, drop_singletons=drop_singletons, binary=fam.binary)
         # after separation a Poisson outcome may be constant where the fixed effects

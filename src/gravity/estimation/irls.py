@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import scipy.linalg
@@ -36,6 +35,7 @@ from ..errors import ConvergenceError, ConvergenceWarning, EstimationError
 from ..hdfe import DemeanInfo
 from .collinearity import drop_collinear
 from .design import ModelData
+from .families import BoundFamily
 
 #: the demeaning tolerance of the next IRLS step: this factor times the last relative
 #: change in deviance (floored at the configured tolerance)
@@ -44,22 +44,6 @@ INNER_TOL_FACTOR = 1e-2
 INNER_TOL_START = 1e-4
 #: the regressors are demeaned at least this precisely for the collinearity check
 COLLINEARITY_DEMEAN_TOL = 1e-8
-
-
-class BoundFamily(Protocol):
-    """What IRLS needs from a GLM family bound to one outcome and prior weights."""
-
-    label: str
-
-    def initial_eta(self) -> np.ndarray: ...
-
-    def working(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
-
-    def deviance(self, eta: np.ndarray) -> float: ...
-
-    def variance_weights(self, eta: np.ndarray) -> np.ndarray: ...
-
-    def clip(self, eta: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

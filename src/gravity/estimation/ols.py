@@ -59,35 +59,37 @@ def ols(
     fixef_tol, fixef_maxiter, demean_method : demeaning tolerance, cap and algorithm
     on_nonconvergence : ``"warn"`` or ``"raise"`` when the demeaning does not converge
     """
+    return _least_squares(formula, data, vcov, weights, ssc, missing, drop_singletons,
+                          fixef_tol, fixef_maxiter, on_nonconvergence, demean_method,
+                          binary=False)
+
+
+def lpm(formula: str, data: pd.DataFrame, vcov: Any = None, weights: Any = None,
+        ssc: SSC | str | dict | None = None, missing: str = "raise",
+        drop_singletons: bool = True, fixef_tol: float = 1e-8, fixef_maxiter: int = 10_000,
+        on_nonconvergence: str = "warn", demean_method: str = "cg") -> LinearResults:
+    """Linear probability model with high-dimensional fixed effects: :func:`ols` on a
+    0/1 outcome (checked: :class:`InputError` naming the rows otherwise)."""
+    return _least_squares(formula, data, vcov, weights, ssc, missing, drop_singletons,
+                          fixef_tol, fixef_maxiter, on_nonconvergence, demean_method,
+                          binary=True)
+
+
+def _least_squares(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any,
+                   missing: str, drop_singletons: bool, fixef_tol: float,
+                   fixef_maxiter: int, on_nonconvergence: str, demean_method: str,
+                   binary: bool) -> LinearResults:
     settings = IRLSSettings(on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
     res = with_warnings(lambda: _ols(formula, data, vcov, weights, ssc, missing,
-                                     drop_singletons, settings, config, binary=False))
-    assert isinstance(res, LinearResults)
-    return res
-
-
-def lpm(formula: str, data: pd.DataFrame, **kwargs: Any) -> LinearResults:
-    """Linear probability model with high-dimensional fixed effects: :func:`ols` on a
-    0/1 outcome (checked: :class:`InputError` naming the rows otherwise)."""
-    settings = IRLSSettings(on_nonconvergence=kwargs.pop("on_nonconvergence", "warn"))
-    config = DemeanConfig(tol=kwargs.pop("fixef_tol", 1e-8),
-                          maxiter=kwargs.pop("fixef_maxiter", 10_000),
-                          method=kwargs.pop("demean_method", "cg"))
-    res = with_warnings(lambda: _ols(formula, data, kwargs.pop("vcov", None),
-                                     kwargs.pop("weights", None), kwargs.pop("ssc", None),
-                                     kwargs.pop("missing", "raise"),
-                                     kwargs.pop("drop_singletons", True), settings, config,
-                                     binary=True, **kwargs))
+                                     drop_singletons, settings, config, binary=binary))
     assert isinstance(res, LinearResults)
     return res
 
 
 def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, missing: str,
          drop_singletons: bool, settings: IRLSSettings, config: DemeanConfig,
-         binary: bool, **unknown: Any) -> LinearResults:
-    if unknown:
-        raise TypeError(f"unexpected arguments: {sorted(unknown)}")
+         binary: bool) -> LinearResults:
     f = parse_formula(formula)
     spec = parse_vcov(vcov, f.fixed_effects)
     rule = resolve_ssc(ssc)

@@ -33,6 +33,7 @@ Three methods, as in ppmlhdfe:
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -94,6 +95,19 @@ def _null_space(A: sp.csr_matrix, rtol: float = 1e-10) -> np.ndarray:
     return basis / scale[:, None]
 
 
+def _separating_rows(B: Any, rows: np.ndarray, tol: float) -> np.ndarray:
+    """The rows (of ``rows``) where ``s = B delta`` is positive at the solution of the
+    linear programme ``max sum_i s_i`` subject to ``0 <= s_i <= 1`` (HiGHS; ``B``
+    dense or sparse); empty when the programme has no positive solution."""
+    stack = sp.vstack if sp.issparse(B) else np.vstack
+    res = linprog(-np.asarray(B.sum(axis=0)).ravel(), A_ub=stack([-B, B]),
+                  b_ub=np.concatenate([np.zeros(rows.size), np.ones(rows.size)]),
+                  bounds=(None, None), method="highs")
+    if res.status != 0 or res.x is None:
+        return rows[:0]
+    return rows[np.asarray(B @ res.x).ravel() > tol]
+
+
 def simplex_separation(
     X: np.ndarray,
     y: np.ndarray,
@@ -131,17 +145,7 @@ def simplex_separation(
         B0[np.abs(B0) < 1e-12 * max(1.0, float(np.abs(B0).max()))] = 0.0
         if not np.any(B0):
             break
-        res = linprog(
-            -B0.sum(axis=0),
-            A_ub=np.vstack([-B0, B0]),
-            b_ub=np.concatenate([np.zeros(z_rows.size), np.ones(z_rows.size)]),
-            bounds=(None, None),
-            method="highs",
-        )
-        if res.status != 0 or res.x is None:
-            break
-        z = B0 @ res.x
-        new = z_rows[z > tol]
+        new = _separating_rows(B0, z_rows, tol)
         if new.size == 0:
             break
         separated[new] = True
@@ -270,13 +274,7 @@ def binary_separation(
         if keep.size == 0:
             break
         B = (B[:, keep] @ sp.diags(1.0 / scale[keep])).tocsr()
-        res = linprog(-np.asarray(B.sum(axis=0)).ravel(), A_ub=sp.vstack([-B, B]).tocsr(),
-                      b_ub=np.concatenate([np.zeros(rows.size), np.ones(rows.size)]),
-                      bounds=(None, None), method="highs")
-        if res.status != 0 or res.x is None:
-            break
-        z = B @ res.x
-        new = rows[z > tol]
+        new = _separating_rows(B, rows, tol)
         if new.size == 0:
             break
         separated[new] = True

@@ -151,11 +151,10 @@ def _control_columns(controls) -> list[str]:
     return [c for c in extra if c.isidentifier()]
 
 
-def _entry_fit(model: str, formula: str, data: pd.DataFrame, vcov,
+def _entry_fit(model: str, formula: str, data: pd.DataFrame, terms: list[str], vcov,
                bias_correction: str | None = None) -> Any:
     if model not in ("lpm", "logit", "probit", "cloglog"):
         raise ValueError("entry_model must be 'lpm', 'logit', 'probit' or 'cloglog'")
-    terms = formula.split("~")[1].split("|")[0].split("+")[0].strip()
     if model == "lpm":
         return _fit(lpm, formula, data, terms, vcov=vcov)
     return _fit(feglm_binary, formula, data, terms, family=model, vcov=vcov,
@@ -201,8 +200,8 @@ def bri_hypothesis(
     parts, fits = [], {}
     fe3 = "exp_year + imp_year + pair"
     rhs = _rhs([treatment], controls)
-    fits["entry_all"] = _entry_fit(entry_model, f"entry ~ {rhs} | {fe3}", d, vc,
-                                   bias_correction)
+    fits["entry_all"] = _entry_fit(entry_model, f"entry ~ {rhs} | {fe3}", d, [treatment],
+                                   vc, bias_correction)
     fits["flows_all"] = _fit(ppml, f"{value} ~ {rhs} | {fe3}", d, treatment, vcov=vc)
     parts += [_rows(f"entry ({entry_model}), all pairs", fits["entry_all"], [treatment]),
               _rows("flows (PPML), all pairs", fits["flows_all"], [treatment])]
@@ -210,7 +209,8 @@ def bri_hypothesis(
         s = d.loc[d["exporter"] == exporter]
         if len(s) == 0:
             raise EstimationError(f"no rows with exporter == {exporter!r}")
-        fits["entry_one"] = _entry_fit(entry_model, f"entry ~ {rhs} | year + pair", s, vc)
+        fits["entry_one"] = _entry_fit(entry_model, f"entry ~ {rhs} | year + pair", s,
+                                       [treatment], vc)
         fits["flows_one"] = _fit(ppml, f"{value} ~ {rhs} | year + pair", s, treatment,
                                  vcov=vc)
         parts += [_rows(f"entry ({entry_model}), {exporter} exports", fits["entry_one"],
@@ -332,8 +332,8 @@ def finance_hypothesis(
     _binary_outcome_varies(d, value)
     prhs = _rhs(["fd_x_dist", "fd_x_size"], controls)
     fits["pecking_order"] = _entry_fit(entry_model,
-                                       f"entry ~ {prhs} | exp_year + imp_year + pair", d, vc,
-                                       bias_correction)
+                                       f"entry ~ {prhs} | exp_year + imp_year + pair", d,
+                                       ["fd_x_dist", "fd_x_size"], vc, bias_correction)
     tab = pd.concat([
         _rows("n destinations (Poisson)", fits["count_ppml"], ["ln_fd"]),
         _rows("ln(1 + n destinations) (OLS)", fits["count_ols"], ["ln_fd"]),

@@ -35,7 +35,13 @@ from gravity.errors import (
     NegativeValueError,
     UnknownCountryError,
 )
-from gravity.sources.fileio import check_last_line, csv_header, duckdb_error, read_csv
+from gravity.sources.fileio import (
+    check_last_line,
+    csv_header,
+    duckdb_error,
+    extract_member,
+    read_csv,
+)
 from gravity.sources.validate import (
     attach,
     check_plausible_total,
@@ -123,13 +129,7 @@ def _extract_zip(p: Path, years: Iterable[int] | None) -> list[Path]:
                 m = _NAME.search(info.filename)
                 name = Path(info.filename).name
                 if name.startswith("country_codes") or (m and (want is None or int(m.group(2)) in want)):
-                    target = out / name
-                    if not target.exists() or target.stat().st_size != info.file_size:
-                        part = target.with_name(target.name + ".part")
-                        with z.open(info) as src, open(part, "wb") as dst:  # CRC-32 checked on read
-                            while block := src.read(1 << 24):
-                                dst.write(block)
-                        part.replace(target)
+                    target = extract_member(z, info, out / name)
                     if m:
                         files.append(target)
     except (zipfile.BadZipFile, EOFError, zlib.error) as e:

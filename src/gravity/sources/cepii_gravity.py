@@ -24,7 +24,13 @@ import pandas as pd
 
 from gravity.countries import LEGACY_ISO3
 from gravity.errors import FileFormatError
-from gravity.sources.fileio import check_last_line, csv_header, duckdb_error, read_stata
+from gravity.sources.fileio import (
+    check_last_line,
+    csv_header,
+    duckdb_error,
+    extract_member,
+    read_stata,
+)
 from gravity.sources.validate import (
     attach,
     check_iso3_format,
@@ -75,12 +81,7 @@ def _extract(path: Path) -> Path:
                 raise FileFormatError("no Gravity_V*.csv in the zip archive", file=path.name)
             target = cache_dir() / Path(info.filename).name
             target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists() or target.stat().st_size != info.file_size:
-                part = target.with_name(target.name + ".part")
-                with z.open(info) as src, open(part, "wb") as dst:  # CRC-32 checked on read
-                    while block := src.read(1 << 24):
-                        dst.write(block)
-                part.replace(target)
+            extract_member(z, info, target)
     except (zipfile.BadZipFile, EOFError, zlib.error) as e:
         raise FileFormatError(f"corrupt or truncated zip archive ({e})", file=path.name) from None
     return target

@@ -73,6 +73,18 @@ _BOMS_UTF16 = (b"\xff\xfe", b"\xfe\xff")
 _MAX_FOOTER_LINES = 10
 
 
+def extract_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> Path:
+    """Extract one archive member to ``target`` unless a copy of the same size is there,
+    through a ``.part`` file renamed at the end (the CRC-32 is checked on reading)."""
+    if not target.exists() or target.stat().st_size != info.file_size:
+        part = target.with_name(target.name + ".part")
+        with z.open(info) as src, open(part, "wb") as dst:
+            while block := src.read(1 << 24):
+                dst.write(block)
+        part.replace(target)
+    return target
+
+
 def read_bytes(path: str | Path, *, member: str | None = None) -> bytes:
     """The content of ``path`` (decompressed when it ends in ``.gz``), or of a zip ``member``.
 
