@@ -68,9 +68,9 @@ def simulated_panel(
 
 _GROUPS = {
     "oracle": ("test_vs_", "test_yotov", "test_separation", "test_properties",
-               "test_margins_montecarlo"),
+               "test_margins_montecarlo", "test_oracle_", "test_ge_", "test_bias_"),
     "sources": ("test_sources", "test_panel", "test_countries", "test_variables"),
-    "notebooks": ("test_notebooks",),
+    "notebooks": ("test_notebooks", "test_docs"),
 }
 
 

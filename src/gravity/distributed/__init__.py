@@ -1,0 +1,1 @@
+"""Split estimation on a ``dask.distributed`` cluster (one fit per group)."""

@@ -1,0 +1,1 @@
+"""Structural gravity and general-equilibrium counterfactuals built on fitted PPML models."""
