@@ -1,0 +1,157 @@
+"""The result of a GE counterfactual: levels of every scenario and tidy percent changes.
+
+Country-level quantities (for scenario ``s`` in baseline, conditional, full):
+
+* ``exports_i = sum_{j != i} X_ij`` and ``imports_j = sum_{i != j} X_ij`` (fitted
+  international flows), ``output = Y``, ``expenditure = E``;
+* ``price``: factory-gate price relative to the baseline (1 in the conditional GE);
+* ``imr = P = IMR^(1/(1-sigma))`` and ``omr = Pi = OMR^(1/(1-sigma))``;
+* ``real_gdp = Y / P`` (welfare in this endowment economy; Arkolakis, Costinot &
+  Rodriguez-Clare 2012).
+
+Percent changes are ``100 (s / baseline - 1)`` (``direction="counterfactual"``) or
+``100 (baseline / s - 1)`` (``direction="baseline"``: the effect of *having* the
+baseline policy, as the book reports NAFTA).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .equilibrium import Equilibrium
+
+VARIABLES = ("exports", "imports", "real_gdp", "price", "output", "imr", "omr")
+
+
+@dataclass(frozen=True)
+class GEResult:
+    """Baseline, conditional and (optionally) full-endowment equilibria of one
+    counterfactual, with their solver; ``intervals`` holds percentile intervals of
+    the percent changes when computed (:func:`gravity.ge.intervals.ge_intervals`)."""
+
+    countries: tuple[str, ...]
+    sigma: float
+    reference: str
+    baseline: Equilibrium
+    conditional: Equilibrium
+    full: Equilibrium | None
+    solver: str
+    info: dict[str, Any] = field(default_factory=dict, repr=False)
+    intervals: pd.DataFrame | None = field(default=None, repr=False)
+
+    def scenario(self, kind: str) -> Equilibrium:
+        if kind == "baseline":
+            return self.baseline
+        if kind == "conditional":
+            return self.conditional
+        if kind == "full":
+            if self.full is None:
+                raise ValueError("this counterfactual has no full-endowment solution "
+                                 "(run it with kind='full')")
+            return self.full
+        raise ValueError("kind must be 'baseline', 'conditional' or 'full'")
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return ("conditional",) if self.full is None else ("conditional", "full")
+
+    def levels(self, kind: str) -> pd.DataFrame:
+        """Country-level quantities of one scenario (module docstring), by country."""
+        eq = self.scenario(kind)
+        f = 1.0 / (1.0 - self.sigma)
+        X = eq.X.copy()
+        np.fill_diagonal(X, 0.0)
+        P = eq.IMR ** f
+        return pd.DataFrame({
+            "exports": X.sum(axis=1), "imports": X.sum(axis=0),
+            "real_gdp": eq.Y / P, "price": eq.price, "output": eq.Y,
+            "expenditure": eq.E, "imr": P, "omr": eq.OMR ** f,
+        }, index=pd.Index(self.countries, name="country"))
+
+    def changes(self, kind: str = "full", direction: str = "counterfactual") -> pd.DataFrame:
+        """Percent changes of :data:`VARIABLES` by country (see module docstring)."""
+        new, old = self.levels(kind), self.levels("baseline")
+        out = _pct(new, old, direction)[list(VARIABLES)]
+        if kind == "conditional":
+            out = out.drop(columns=["price", "output", "real_gdp"])
+        return out
+
+    def bilateral(self, kind: str = "full", direction: str = "counterfactual") -> pd.DataFrame:
+        """Tidy bilateral flows: exporter, importer, baseline, counterfactual level and
+        percent change."""
+        eq = self.scenario(kind)
+        n = len(self.countries)
+        c = np.asarray(self.countries)
+        old, new = self.baseline.X.ravel(), eq.X.ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = 100 * (new / old - 1) if direction == "counterfactual" \
+                else 100 * (old / new - 1)
+        return pd.DataFrame({"exporter": np.repeat(c, n), "importer": np.tile(c, n),
+                             "baseline": old, kind: new, "pct_change": pct})
+
+    def tidy(self, direction: str = "counterfactual") -> pd.DataFrame:
+        """Long frame: country, scenario, variable, pct_change (and ``lower``, ``upper``
+        when intervals were computed)."""
+        parts = []
+        for kind in self.kinds:
+            ch = self.changes(kind, direction).reset_index().melt(
+                id_vars="country", var_name="variable", value_name="pct_change")
+            ch.insert(1, "scenario", kind)
+            parts.append(ch)
+        out = pd.concat(parts, ignore_index=True)
+        if self.intervals is not None:
+            out = out.merge(self.intervals, on=["country", "scenario", "variable"],
+                            how="left")
+        return out
+
+    def summary(self, kind: str | None = None, top: int = 10) -> str:
+        """A text summary: solver, convergence, and the largest changes."""
+        kind = kind or self.kinds[-1]
+        ch = self.changes(kind)
+        key = "real_gdp" if "real_gdp" in ch else "exports"
+        lines = [f"GE counterfactual ({kind}), solver {self.solver}, sigma {self.sigma:g}, "
+                 f"reference {self.reference}",
+                 f"iterations {self.scenario(kind).iterations}, "
+                 f"residual {self.scenario(kind).residual:.2e}"]
+        for k, v in self.info.items():
+            if np.isscalar(v):
+                lines.append(f"{k}: {v}")
+        order = ch[key].abs().sort_values(ascending=False).index[:top]
+        lines.append(f"largest changes of {key} (%):")
+        lines.append(ch.loc[order].round(4).to_string())
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def book_table(self, direction: str = "counterfactual") -> pd.DataFrame:
+        """The columns of Yotov et al. (2016, ch. 2) results files, with their formulas:
+        ``change_Xi_CDL/FULL``, ``change_price_FULL``, ``change_IMR_*``, ``change_OMR_*``,
+        ``change_rGDP_FULL``. With ``direction="baseline"`` the book computes the price
+        change as ``100 (1 - p)`` (not ``100 (1/p - 1)``); this table follows it."""
+        lv = {k: self.levels(k) for k in ("baseline", *self.kinds)}
+        out = pd.DataFrame(index=lv["baseline"].index)
+        names = {"exports": "Xi", "imr": "IMR", "omr": "OMR"}
+        tag = {"conditional": "CDL", "full": "FULL"}
+        for kind in self.kinds:
+            pct = _pct(lv[kind], lv["baseline"], direction)
+            for var, short in names.items():
+                out[f"change_{short}_{tag[kind]}"] = pct[var]
+        if self.full is not None:
+            out["change_rGDP_FULL"] = _pct(lv["full"], lv["baseline"], direction)["real_gdp"]
+            p = lv["full"]["price"]
+            out["change_price_FULL"] = 100 * (p - 1) if direction == "counterfactual" \
+                else 100 * (1 - p)
+        return out
+
+
+def _pct(new: pd.DataFrame, old: pd.DataFrame, direction: str) -> pd.DataFrame:
+    if direction == "counterfactual":
+        return 100 * (new / old - 1)
+    if direction == "baseline":
+        return 100 * (old / new - 1)
+    raise ValueError("direction must be 'counterfactual' or 'baseline'")
