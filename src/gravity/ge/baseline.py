@@ -190,8 +190,8 @@ class Baseline:
         Xm[frame["_i"], frame["_j"]] = flows
         Y, E = Xm.sum(axis=1), Xm.sum(axis=0)
         if (Y <= 0).any() or (E <= 0).any():
-            bad = [countries[k] for k in np.flatnonzero((Y <= 0) | (E <= 0))]
-            raise InputError(f"countries with zero output or expenditure: {bad}")
+            names = [countries[k] for k in np.flatnonzero((Y <= 0) | (E <= 0))]
+            raise InputError(f"countries with zero output or expenditure: {names}")
         base = cls(countries, Y, E, np.zeros((n, n)), float(sigma), reference, coef,
                    frame, fit.record.formula)
         return base.with_coef(coef)

@@ -76,7 +76,7 @@ def geppml(frame: pd.DataFrame, T0: np.ndarray, T1: np.ndarray, Y: np.ndarray,
     n = len(Y)
     with np.errstate(divide="ignore"):
         lnT0, lnT1 = np.log(T0), np.log(T1)
-    I, J = frame["_i"].to_numpy(), frame["_j"].to_numpy()
+    rows_i, rows_j = frame["_i"].to_numpy(), frame["_j"].to_numpy()
     phi = E / Y
     f = 1.0 / (1.0 - sigma)
 
@@ -109,7 +109,7 @@ def geppml(frame: pd.DataFrame, T0: np.ndarray, T1: np.ndarray, Y: np.ndarray,
         if sd <= tol and mx <= tol:
             break
         data = xhat * cps[k][:, None] * cps[k][None, :] / (cO[k][:, None] * cI[k][None, :])
-        pin, chin = _fit(frame, data[I, J], lnT1, n, ref, ppml_tol)
+        pin, chin = _fit(frame, data[rows_i, rows_j], lnT1, n, ref, ppml_tol)
         xhat = pin[:, None] * chin[None, :] * T1
         Yn = xhat.sum(axis=1)
         En = phi * Yn
@@ -125,7 +125,7 @@ def geppml(frame: pd.DataFrame, T0: np.ndarray, T1: np.ndarray, Y: np.ndarray,
         Es.append(En)
         OMRs.append(OMRn)
         IMRs.append(IMRn)
-        dif = (cps[k] - cps[k - 1])[I]
+        dif = (cps[k] - cps[k - 1])[rows_i]
         sd, mx = float(np.std(dif, ddof=1)), float(abs(np.max(dif)))
         rows.append({"iteration": k, "sd": sd, "max": mx})
         k += 1

@@ -118,7 +118,7 @@ class GEResult:
                  f"iterations {self.scenario(kind).iterations}, "
                  f"residual {self.scenario(kind).residual:.2e}"]
         for k, v in self.info.items():
-            if np.isscalar(v):
+            if isinstance(v, (int, float, str)):
                 lines.append(f"{k}: {v}")
         order = ch[key].abs().sort_values(ascending=False).index[:top]
         lines.append(f"largest changes of {key} (%):")

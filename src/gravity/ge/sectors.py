@@ -88,7 +88,7 @@ def multisector_counterfactual(
         return (z[:n * K].reshape(n, K), z[n * K:2 * n * K].reshape(n, K),
                 z[2 * n * K:].reshape(n, K))
 
-    def parts(z: np.ndarray):  # type: ignore[no-untyped-def]
+    def parts(z: np.ndarray) -> tuple[np.ndarray, ...]:
         a, u, w = unpack(z)
         Yp = np.exp(a) * Y
         q = phi * Yp.sum(axis=1)
