@@ -9,11 +9,10 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_path
 
 import gravity as gv
 from gravity import ge
-
-from conftest import shared_path
 
 YEARS = (1986, 1990, 1994, 1998, 2002, 2006)
 NAFTA = ["CAN", "MEX", "USA"]

@@ -85,6 +85,8 @@ class Baseline:
     def _xb(self, frame: pd.DataFrame, coef: pd.Series) -> np.ndarray:
         if len(coef) == 0:
             return np.zeros(len(frame))
+        if self.cost_formula is None:  # plain columns (from_frame)
+            return frame[list(coef.index)].to_numpy(dtype=float) @ coef.to_numpy()
         X, names = regressor_matrix(self.cost_formula, frame)
         col = {n: k for k, n in enumerate(names)}
         return X[:, [col[n] for n in coef.index]] @ coef.to_numpy()
@@ -135,10 +137,30 @@ class Baseline:
         ``fixed_ln_t`` (a column name or values aligned with ``data``: the filled pair
         fixed effects of a panel fit, see :func:`~gravity.ge.costs.pair_cost_index`).
         """
+        coef = fit.params.drop(labels=["(Intercept)"], errors="ignore").astype(float)
+        return cls.from_frame(data, coef, reference=reference, sigma=sigma,
+                              exporter=exporter, importer=importer,
+                              trade=trade or fit.depvar, fixed_ln_t=fixed_ln_t,
+                              cost_formula=fit.record.formula)
+
+    @classmethod
+    def from_frame(
+        cls, data: pd.DataFrame, coef: Mapping[str, float] | pd.Series, *, reference: str,
+        sigma: float, trade: str = "trade", exporter: str = "exporter",
+        importer: str = "importer", fixed_ln_t: np.ndarray | pd.Series | str | None = None,
+        cost_formula: Any = None,
+    ) -> Baseline:
+        """The baseline for known cost coefficients ``coef`` (column name -> value; e.g.
+        the true parameters of a simulated world): ``ln T = sum_k coef_k x_k +
+        fixed_ln_t``; otherwise as :meth:`from_fit`."""
         for c in (exporter, importer):
             if c not in data.columns:
                 raise MissingColumnError("data lacks a country column", column=c)
-        trade = trade or fit.depvar
+        coef = pd.Series(coef, dtype=float)
+        if cost_formula is None:
+            missing = [c for c in coef.index if c not in data.columns]
+            if missing:
+                raise MissingColumnError("data lacks a cost column", column=missing[0])
         if trade not in data.columns:
             raise MissingColumnError("data lacks the trade column", column=trade)
         if sigma <= 1:
@@ -168,7 +190,6 @@ class Baseline:
         if not np.all(np.isfinite(flows)) or (flows < 0).any():
             bad = np.flatnonzero(~np.isfinite(flows) | (flows < 0))
             raise InputError("trade must be finite and non-negative", column=trade, rows=bad)
-        coef = fit.params.drop(labels=["(Intercept)"], errors="ignore").astype(float)
         if fixed_ln_t is None:
             fixed = np.zeros(len(frame))
         elif isinstance(fixed_ln_t, str):
@@ -193,7 +214,7 @@ class Baseline:
             names = [countries[k] for k in np.flatnonzero((Y <= 0) | (E <= 0))]
             raise InputError(f"countries with zero output or expenditure: {names}")
         base = cls(countries, Y, E, np.zeros((n, n)), float(sigma), reference, coef,
-                   frame, fit.record.formula)
+                   frame, cost_formula)
         return base.with_coef(coef)
 
 
