@@ -112,12 +112,13 @@ def test_exact_solver_residuals(world):
 def test_geppml_book_rule_close_to_exact():
     """With balanced trade the book's loop stops (0.01 rule) near the exact solution;
     run far past its rule on this world the loop oscillates with growing amplitude
-    (it is not a contraction here), so only the book's rule is compared."""
+    (it is not a contraction here): the stop comes with a warning."""
     d = _world(seed=3, balanced=True)
     fit = gv.ppml(FORMULA, d, tol=1e-12)
     d = d.assign(trade=fit.fittedvalues)  # balanced baseline: fitted flows
     base = ge.Baseline.from_fit(fit, d, reference="C00", sigma=5)
-    book = ge.counterfactual(base, NO_FTA, solver="geppml")
+    with pytest.warns(gv.ConvergenceWarning, match="not be contracting"):
+        book = ge.counterfactual(base, NO_FTA, solver="geppml")
     assert book.full.iterations <= 5
     assert 0 < book.info["max_gap_vs_exact_pp"] < 1.0
 
@@ -189,3 +190,53 @@ def test_tidy_frames_and_fit_entry_point(world):
     b = r.bilateral("conditional")
     assert len(b) == 64 and {"exporter", "importer", "pct_change"} <= set(b.columns)
     assert "real_gdp" in r.summary()
+
+
+def test_from_frame_known_coefficients_equals_from_fit(world):
+    d, fit, base = world
+    known = ge.Baseline.from_frame(d, fit.params.to_dict(), reference="C00", sigma=5)
+    np.testing.assert_allclose(known.T, base.T, rtol=1e-14)
+    a = ge.counterfactual(known, NO_FTA).changes()
+    pd.testing.assert_frame_equal(a, ge.counterfactual(base, NO_FTA).changes())
+    with pytest.raises(MissingColumnError):
+        ge.Baseline.from_frame(d, {"tariff": -4.0}, reference="C00", sigma=5)
+
+
+def test_pair_bootstrap(world):
+    d, fit, base = world
+    r = ge.counterfactual(base, NO_FTA)
+    d = d.assign(pair=np.minimum(d["i"], d["j"]) * 100 + np.maximum(d["i"], d["j"]))
+    rb = ge.ge_bootstrap(r, base, NO_FTA, fit, d, cluster="pair", reps=20, seed=2)
+    t = rb.tidy()
+    assert rb.info["interval_method"] == "pair bootstrap by pair"
+    assert (t["lower"] <= t["upper"]).all() and t["lower"].notna().all()
+    # the bootstrap spread of the FTA members' real GDP is of the size of the normal draws'
+    rn = ge.ge_intervals(r, base, NO_FTA, fit.vcov, draws=200, seed=2).tidy()
+    key = (t["scenario"] == "full") & (t["variable"] == "real_gdp")
+    wb = (t["upper"] - t["lower"])[key].to_numpy()
+    wn = (rn["upper"] - rn["lower"])[key].to_numpy()
+    assert 0.2 < np.median(wb / wn) < 5
+
+
+def test_barplot(world):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gravity.reporting import ge_barplot
+
+    _, fit, base = world
+    r = ge.ge_intervals(ge.counterfactual(base, NO_FTA), base, NO_FTA, fit.vcov, draws=20)
+    fig = ge_barplot(r, "real_gdp", top=5)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 5
+    heights = sorted(abs(p.get_width()) for p in ax.patches)
+    top5 = sorted(r.changes("full")["real_gdp"].abs().nlargest(5))
+    np.testing.assert_allclose(heights, top5)
+
+
+def test_change_vector_is_tidy_column(world):
+    _, _, base = world
+    r = ge.counterfactual(base, NO_FTA)
+    for direction in ("counterfactual", "baseline"):
+        np.testing.assert_array_equal(r.change_vector(direction),
+                                      r.tidy(direction)["pct_change"].to_numpy())

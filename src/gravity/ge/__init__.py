@@ -13,7 +13,7 @@ from .baseline import Baseline
 from .costs import pair_cost_index
 from .counterfactual import counterfactual, solver_gap
 from .equilibrium import Equilibrium
-from .intervals import ge_intervals
+from .intervals import ge_bootstrap, ge_intervals
 from .result import GEResult
 from .sectors import multisector_counterfactual
 
@@ -22,6 +22,7 @@ __all__ = [
     "Equilibrium",
     "GEResult",
     "counterfactual",
+    "ge_bootstrap",
     "ge_intervals",
     "multisector_counterfactual",
     "pair_cost_index",

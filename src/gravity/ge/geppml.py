@@ -25,12 +25,13 @@ exactly); this module reproduces them to their precision.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ConvergenceError
+from ..errors import ConvergenceError, ConvergenceWarning
 from ..estimation import ppml
 from ..progress import progress
 from .equilibrium import Equilibrium
@@ -133,6 +134,11 @@ def geppml(frame: pd.DataFrame, T0: np.ndarray, T1: np.ndarray, Y: np.ndarray,
         if not (sd <= tol and mx <= tol):
             raise ConvergenceError(f"GEPPML did not meet its stopping rule in {maxiter} "
                                    f"iterations (sd {sd:.3g}, max {mx:.3g})")
+    if len(rows) >= 2 and rows[-1]["sd"] > rows[-2]["sd"]:
+        warnings.warn(f"GEPPML stopped at iteration {k - 1} while its step statistic was "
+                      f"growing (sd {rows[-2]['sd']:.3g} -> {rows[-1]['sd']:.3g}): the loop "
+                      "may not be contracting here; compare with solver='exact'",
+                      ConvergenceWarning, stacklevel=3)
     S = k
     price = ((pis[S] / pi0) / (ERs[S] / ER0)) ** f
     YF = price * Y

@@ -59,26 +59,40 @@ class GEResult:
     def kinds(self) -> tuple[str, ...]:
         return ("conditional",) if self.full is None else ("conditional", "full")
 
-    def levels(self, kind: str) -> pd.DataFrame:
-        """Country-level quantities of one scenario (module docstring), by country."""
+    def _arrays(self, kind: str) -> dict[str, np.ndarray]:
         eq = self.scenario(kind)
         f = 1.0 / (1.0 - self.sigma)
-        X = eq.X.copy()
-        np.fill_diagonal(X, 0.0)
+        intra = np.diag(eq.X)
         P = eq.IMR ** f
-        return pd.DataFrame({
-            "exports": X.sum(axis=1), "imports": X.sum(axis=0),
-            "real_gdp": eq.Y / P, "price": eq.price, "output": eq.Y,
-            "expenditure": eq.E, "imr": P, "omr": eq.OMR ** f,
-        }, index=pd.Index(self.countries, name="country"))
+        return {"exports": eq.X.sum(axis=1) - intra, "imports": eq.X.sum(axis=0) - intra,
+                "real_gdp": eq.Y / P, "price": eq.price, "output": eq.Y,
+                "expenditure": eq.E, "imr": P, "omr": eq.OMR ** f}
+
+    def levels(self, kind: str) -> pd.DataFrame:
+        """Country-level quantities of one scenario (module docstring), by country."""
+        return pd.DataFrame(self._arrays(kind), index=pd.Index(self.countries, name="country"))
+
+    def _variables(self, kind: str) -> list[str]:
+        if kind == "conditional":
+            return [v for v in VARIABLES if v not in ("price", "output", "real_gdp")]
+        return list(VARIABLES)
+
+    def change_vector(self, direction: str = "counterfactual") -> np.ndarray:
+        """The ``pct_change`` column of :meth:`tidy` as an array (no pandas; for draws)."""
+        base = self._arrays("baseline")
+        out = []
+        for kind in self.kinds:
+            new = self._arrays(kind)
+            for v in self._variables(kind):
+                out.append(_pct_array(new[v], base[v], direction))
+        return np.concatenate(out)
 
     def changes(self, kind: str = "full", direction: str = "counterfactual") -> pd.DataFrame:
         """Percent changes of :data:`VARIABLES` by country (see module docstring)."""
-        new, old = self.levels(kind), self.levels("baseline")
-        out = _pct(new, old, direction)[list(VARIABLES)]
-        if kind == "conditional":
-            out = out.drop(columns=["price", "output", "real_gdp"])
-        return out
+        new, old = self._arrays(kind), self._arrays("baseline")
+        return pd.DataFrame({v: _pct_array(new[v], old[v], direction)
+                             for v in self._variables(kind)},
+                            index=pd.Index(self.countries, name="country"))
 
     def bilateral(self, kind: str = "full", direction: str = "counterfactual") -> pd.DataFrame:
         """Tidy bilateral flows: exporter, importer, baseline, counterfactual level and
@@ -147,6 +161,14 @@ class GEResult:
             out["change_price_FULL"] = 100 * (p - 1) if direction == "counterfactual" \
                 else 100 * (1 - p)
         return out
+
+
+def _pct_array(new: np.ndarray, old: np.ndarray, direction: str) -> np.ndarray:
+    if direction == "counterfactual":
+        return 100 * (new / old - 1)
+    if direction == "baseline":
+        return 100 * (old / new - 1)
+    raise ValueError("direction must be 'counterfactual' or 'baseline'")
 
 
 def _pct(new: pd.DataFrame, old: pd.DataFrame, direction: str) -> pd.DataFrame:
