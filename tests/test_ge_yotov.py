@@ -73,6 +73,12 @@ def test_coefficients_to_printed_decimals(app1, app2):
     assert round(p1["cntg"], 7) == 0.6736456
     assert round(p1["INTL_BRDR"], 5) == -2.47445
     assert round(app2[0].params["rta"], 7) == 0.5571853
+    # the book's standard errors: Stata's ppml robust, N/(N-1) (HC0 times N/(N-1))
+    for fit, printed in ((app1[0], {"ln_DIST": 0.0501494, "cntg": 0.1073719,
+                                    "INTL_BRDR": 0.1193816}), (app2[0], {"rta": 0.055771})):
+        se = fit.with_vcov("hetero", ssc="glm").bse * np.sqrt(fit.nobs / (fit.nobs - 1))
+        for name, value in printed.items():
+            assert se[name] == pytest.approx(value, abs=6e-7), name
     # stage 2 fills the 14 pairs that never trade (the book: pairs without a pair effect)
     assert int(app2[1].data["pair_filled"].sum()) == 14
 
