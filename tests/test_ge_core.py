@@ -240,3 +240,21 @@ def test_change_vector_is_tidy_column(world):
     for direction in ("counterfactual", "baseline"):
         np.testing.assert_array_equal(r.change_vector(direction),
                                       r.tidy(direction)["pct_change"].to_numpy())
+
+
+def test_baseline_resistances_and_costs(world):
+    d, fit, base = world
+    mr = base.resistances()
+    assert mr.loc["C00", "IMR"] == pytest.approx(1.0, abs=1e-12)
+    # the resistances solve their equations: OMR_i = sum_j T_ij E_j / IMR_j, and
+    # IMR_j = sum_i T_ij Y_i / OMR_i
+    np.testing.assert_allclose(base.T @ (mr["expenditure"] / mr["IMR"]), mr["OMR"], rtol=1e-10)
+    np.testing.assert_allclose(base.T.T @ (mr["output"] / mr["OMR"]), mr["IMR"], rtol=1e-10)
+    # and the PPML fitted flows are Y E T / (OMR IMR)
+    fitted = (mr["output"].to_numpy()[:, None] * mr["expenditure"].to_numpy()[None, :]
+              * base.T / (mr["OMR"].to_numpy()[:, None] * mr["IMR"].to_numpy()[None, :]))
+    np.testing.assert_allclose(fitted[d["i"], d["j"]], fit.fittedvalues, rtol=1e-6)
+    c = base.costs()
+    xb = (d[["ln_dist", "border", "fta"]] @ fit.params[["ln_dist", "border", "fta"]])
+    np.testing.assert_allclose(c["ln_T"], xb.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose((1 - base.sigma) * np.log(c["t"]), c["ln_T"], rtol=1e-12)

@@ -81,6 +81,26 @@ class Baseline:
         return Baseline(self.countries, self.Y, self.E, self._matrix(np.exp(ln_t)), self.sigma,
                         self.reference, c, self.frame.assign(ln_T=ln_t), self.cost_formula)
 
+    def resistances(self) -> pd.DataFrame:
+        """Output, expenditure and the multilateral resistances of the baseline, by
+        country: ``OMR``/``IMR`` in Stata units (``IMR_ref = 1``) and ``Pi``/``P``
+        (their ``1/(1-sigma)`` powers), solved exactly from the cost index."""
+        from .equilibrium import solve_conditional
+
+        eq = solve_conditional(self.T, self.Y, self.E, self.ref)
+        f = 1.0 / (1.0 - self.sigma)
+        return pd.DataFrame({"output": self.Y, "expenditure": self.E, "OMR": eq.OMR,
+                             "IMR": eq.IMR, "Pi": eq.OMR ** f, "P": eq.IMR ** f},
+                            index=pd.Index(self.countries, name="country"))
+
+    def costs(self) -> pd.DataFrame:
+        """Tidy bilateral costs: exporter, importer, ``ln_T`` (``= (1-sigma) ln t``) and
+        the implied ad-valorem-equivalent trade cost ``t = T^(1/(1-sigma))``."""
+        ln_t = self.frame["ln_T"].to_numpy()
+        return pd.DataFrame({"exporter": self.frame["exporter"].to_numpy(),
+                             "importer": self.frame["importer"].to_numpy(),
+                             "ln_T": ln_t, "t": np.exp(ln_t / (1.0 - self.sigma))})
+
     # ------------------------------------------------------------ costs
     def _xb(self, frame: pd.DataFrame, coef: pd.Series) -> np.ndarray:
         if len(coef) == 0:
