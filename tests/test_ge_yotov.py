@@ -115,6 +115,26 @@ def test_exact_solver(which, app1, app2, published):
     elapsed = time.perf_counter() - t0
     assert elapsed < 5.0
     assert r.info["full_residual"] <= 1e-10
+    # the equations, recomputed here: flows, resistances, market clearing, adding-up
+    T1, eq, b0 = base.counterfactual_costs(change), r.full, r.baseline
+    phi = base.E / base.Y
+    kappa = eq.Y.sum() / (phi * eq.Y).sum()
+    resid = [
+        eq.X / (eq.Y[:, None] * eq.E[None, :] * T1 / (eq.OMR[:, None] * eq.IMR[None, :])) - 1,
+        (T1 * (eq.E / eq.IMR)[None, :]).sum(axis=1) / eq.OMR - 1,
+        (T1 * (eq.Y / eq.OMR)[:, None]).sum(axis=0) / eq.IMR - 1,
+        eq.price ** 7 / (eq.OMR / b0.OMR) - 1,
+        eq.E / (kappa * phi * eq.Y) - 1,
+        eq.Y / (eq.price * base.Y) - 1,
+    ]
+    assert max(float(np.max(np.abs(x))) for x in resid) <= 1e-10
+    assert eq.IMR[base.ref] == pytest.approx(1.0, abs=1e-12)
+    # another reference country: the same real effects; no change: no effect
+    other = ge.counterfactual(base.with_reference("JPN"), change)
+    np.testing.assert_allclose(other.changes()["real_gdp"], r.changes()["real_gdp"],
+                               atol=1e-9)
+    none = ge.counterfactual(base, costs=base.T)
+    assert np.max(np.abs(none.tidy()["pct_change"])) < 1e-9
     # the book's loop stops at 0.01: real GDP within about 1 pp of the exact solution
     gap = ge.solver_gap(book, r)
     rg = gap[(gap["scenario"] == "full") & (gap["variable"] == "real_gdp")]["abs_gap_pp"]
