@@ -11,8 +11,8 @@ published columns), the gap between the two solvers, the multi-sector solver wit
 one sector against the one-sector solver, and the time of 200 interval draws (1 and
 2 threads). Writes ``benchmarks/results/ge_solvers.md``.
 
-Usage (one BLAS thread: the systems are small, 2N-1 to 3N-1 unknowns, and BLAS
-threads only add overhead, a lot of it on a loaded machine)::
+Usage (the solvers run with one BLAS thread, see ``gravity.ge.equilibrium.one_blas_thread``;
+``OPENBLAS_NUM_THREADS=1`` also limits the PPML fits)::
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/ge_solvers.py
 """

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError
 from ..estimation.results import RegressionResults
 from .baseline import Baseline, Change
-from .equilibrium import full_residual, solve_conditional, solve_full
+from .equilibrium import full_residual, one_blas_thread, solve_conditional, solve_full
 from .geppml import geppml
 from .result import GEResult
 
@@ -87,6 +87,12 @@ def _check_costs(costs: Any, n: int) -> np.ndarray:
 
 def _exact(base: Baseline, T1: np.ndarray, kind: str, tol: float,
            maxiter: int) -> GEResult:
+    with one_blas_thread():
+        return _exact_solve(base, T1, kind, tol, maxiter)
+
+
+def _exact_solve(base: Baseline, T1: np.ndarray, kind: str, tol: float,
+                 maxiter: int) -> GEResult:
     b = solve_conditional(base.T, base.Y, base.E, base.ref, tol=tol, maxiter=maxiter)
     c = solve_conditional(T1, base.Y, base.E, base.ref, tol=tol, maxiter=maxiter)
     full = None

@@ -23,7 +23,11 @@ system; the residuals are reported in relative terms.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -46,6 +50,21 @@ class Equilibrium:
     residual: float
     iterations: int
     solver: str
+
+
+@lru_cache(maxsize=1)
+def _controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread: the systems here are small (at most a few
+    hundred unknowns), and BLAS threads only add overhead (50x on a loaded machine)."""
+    with _controller().limit(limits=1, user_api="blas"):
+        yield
 
 
 def sinkhorn(T: np.ndarray, Y: np.ndarray, E: np.ndarray, ref: int,

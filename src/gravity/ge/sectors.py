@@ -33,7 +33,7 @@ import scipy.optimize
 
 from ..errors import ConvergenceError, InputError
 from .baseline import Baseline, Change
-from .equilibrium import sinkhorn
+from .equilibrium import one_blas_thread, sinkhorn
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,9 @@ def multisector_counterfactual(
         ])
 
     z0 = np.concatenate([np.zeros(n * K), u0.ravel(), w0.ravel()])
-    sol = scipy.optimize.least_squares(F, z0, method="lm", xtol=1e-15, ftol=1e-15,
-                                       gtol=1e-15, max_nfev=200 * (3 * n * K + 1))
+    with one_blas_thread():
+        sol = scipy.optimize.least_squares(F, z0, method="lm", xtol=1e-15, ftol=1e-15,
+                                           gtol=1e-15, max_nfev=200 * (3 * n * K + 1))
     res = float(np.max(np.abs(F(sol.x))))
     if res > tol:
         raise ConvergenceError(f"multi-sector equilibrium: residual {res:.2e} > {tol:.0e}")
