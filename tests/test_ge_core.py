@@ -157,10 +157,17 @@ def test_intervals(world):
     assert t[["lower", "upper"]].notna().all().all()
     inside = (t["lower"] <= t["pct_change"] + 1e-9) & (t["pct_change"] <= t["upper"] + 1e-9)
     assert inside.mean() > 0.9
+    # bilateral flows too, each pair's interval from the same draws
+    b = ri.bilateral("full")
+    assert b[["lower", "upper"]].notna().all().all() and len(b) == 64
+    assert ((b["lower"] <= b["pct_change"] + 1e-9) & (b["pct_change"] <= b["upper"] + 1e-9)
+            ).mean() > 0.9
     # no estimation uncertainty: the interval collapses on the point estimate
     zero = ge.ge_intervals(r, base, NO_FTA, fit.vcov * 0, draws=3)
     tz = zero.tidy()
     np.testing.assert_allclose(tz["lower"], tz["pct_change"], atol=1e-8)
+    bz = zero.bilateral("conditional")
+    np.testing.assert_allclose(bz["upper"], bz["pct_change"], atol=1e-8)
     par = ge.ge_intervals(r, base, NO_FTA, fit.vcov, draws=40, seed=1, workers=2)
     pd.testing.assert_frame_equal(par.intervals, ri.intervals)
 

@@ -101,7 +101,7 @@ def _percentiles(result: GEResult, baseline: Baseline, change: Change, B: np.nda
             r = counterfactual(baseline.with_coef(b), change, kind=kind, solver="exact")
         except Exception:  # noqa: BLE001 - a draw without an equilibrium is counted
             return None
-        return r.change_vector(direction)
+        return np.concatenate([r.change_vector(direction), r.bilateral_vector(direction)])
 
     if workers and workers > 1:
         with ThreadPoolExecutor(workers) as ex:
@@ -114,10 +114,18 @@ def _percentiles(result: GEResult, baseline: Baseline, change: Change, B: np.nda
         raise InputError("fewer than two draws gave an equilibrium")
     S = np.vstack(ok)
     a = (1 - level) / 2
+    lo, hi = np.quantile(S, [a, 1 - a], axis=0)
+    med = np.median(S, axis=0)
     keys = result.tidy(direction)[["country", "scenario", "variable"]].copy()
-    keys["lower"] = np.quantile(S, a, axis=0)
-    keys["upper"] = np.quantile(S, 1 - a, axis=0)
-    keys["median"] = np.median(S, axis=0)
+    m = len(keys)
+    keys["lower"], keys["upper"], keys["median"] = lo[:m], hi[:m], med[:m]
+    c = np.asarray(result.countries)
+    n = len(c)
+    pairs = pd.DataFrame({
+        "scenario": np.repeat(list(result.kinds), n * n),
+        "exporter": np.tile(np.repeat(c, n), len(result.kinds)),
+        "importer": np.tile(c, n * len(result.kinds)),
+        "lower": lo[m:], "upper": hi[m:], "median": med[m:]})
     info = dict(result.info, draws=len(ok), failed_draws=draws - len(ok),
                 interval_level=level, interval_method=method)
-    return dataclasses.replace(result, intervals=keys, info=info)
+    return dataclasses.replace(result, intervals=keys, bilateral_intervals=pairs, info=info)

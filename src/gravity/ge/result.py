@@ -31,7 +31,9 @@ VARIABLES = ("exports", "imports", "real_gdp", "price", "output", "imr", "omr")
 class GEResult:
     """Baseline, conditional and (optionally) full-endowment equilibria of one
     counterfactual, with their solver; ``intervals`` holds percentile intervals of
-    the percent changes when computed (:func:`gravity.ge.intervals.ge_intervals`)."""
+    the country-level percent changes when computed
+    (:func:`gravity.ge.intervals.ge_intervals`), ``bilateral_intervals`` those of the
+    bilateral flows (by scenario, exporter, importer)."""
 
     countries: tuple[str, ...]
     sigma: float
@@ -42,6 +44,7 @@ class GEResult:
     solver: str
     info: dict[str, Any] = field(default_factory=dict, repr=False)
     intervals: pd.DataFrame | None = field(default=None, repr=False)
+    bilateral_intervals: pd.DataFrame | None = field(default=None, repr=False)
 
     def scenario(self, kind: str) -> Equilibrium:
         if kind == "baseline":
@@ -104,8 +107,20 @@ class GEResult:
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = 100 * (new / old - 1) if direction == "counterfactual" \
                 else 100 * (old / new - 1)
-        return pd.DataFrame({"exporter": np.repeat(c, n), "importer": np.tile(c, n),
-                             "baseline": old, kind: new, "pct_change": pct})
+        out = pd.DataFrame({"exporter": np.repeat(c, n), "importer": np.tile(c, n),
+                            "baseline": old, kind: new, "pct_change": pct})
+        if self.bilateral_intervals is not None:
+            iv = self.bilateral_intervals
+            out = out.merge(iv[iv["scenario"] == kind].drop(columns="scenario"),
+                            on=["exporter", "importer"], how="left")
+        return out
+
+    def bilateral_vector(self, direction: str = "counterfactual") -> np.ndarray:
+        """Percent changes of every bilateral flow, scenario by scenario (as in
+        :meth:`bilateral`), as one array."""
+        old = self.baseline.X.ravel()
+        return np.concatenate([_pct_array(self.scenario(k).X.ravel(), old, direction)
+                               for k in self.kinds])
 
     def tidy(self, direction: str = "counterfactual") -> pd.DataFrame:
         """Long frame: country, scenario, variable, pct_change (and ``lower``, ``upper``
