@@ -17,7 +17,13 @@ import pandas as pd
 from ..errors import InputError
 from ..estimation.results import RegressionResults
 from .baseline import Baseline, Change
-from .equilibrium import full_residual, one_blas_thread, solve_conditional, solve_full
+from .equilibrium import (
+    IMBALANCES,
+    full_residual,
+    one_blas_thread,
+    solve_conditional,
+    solve_full,
+)
 from .geppml import geppml
 from .result import GEResult
 
@@ -32,6 +38,7 @@ def counterfactual(
     tol: float | None = None,
     maxiter: int | None = None,
     show_progress: bool | None = None,
+    imbalances: str = "scaled",
     **baseline_kwargs: Any,
 ) -> GEResult:
     """General-equilibrium effects of a change in trade costs.
@@ -42,6 +49,9 @@ def counterfactual(
     regressors (see :meth:`Baseline.counterfactual_costs`), or ``costs``: the new cost
     index ``T'`` (N x N) directly. ``kind``: ``"conditional"`` (resistances adjust,
     output and expenditure fixed) or ``"full"`` (factory-gate prices adjust too).
+    ``imbalances`` (exact solver): how expenditure follows output, ``"scaled"``
+    (expenditure/output ratios held; the book's ``phi``) or ``"additive"`` (deficits
+    held as shares of world output), see :func:`gravity.ge.equilibrium.expenditure`.
     """
     base = model if isinstance(model, Baseline) else _baseline(model, baseline_kwargs)
     if kind not in ("conditional", "full"):
@@ -51,7 +61,7 @@ def counterfactual(
     T1 = base.counterfactual_costs(change) if change is not None \
         else _check_costs(costs, base.n)
     if solver == "exact":
-        return _exact(base, T1, kind, tol or 1e-12, maxiter or 100)
+        return _exact(base, T1, kind, tol or 1e-12, maxiter or 100, imbalances)
     if solver == "geppml":
         run = geppml(base.frame, base.T, T1, base.Y, base.E,
                      base.frame["_trade"].to_numpy(), base.ref, base.sigma,
@@ -62,7 +72,7 @@ def counterfactual(
                        info={"stopping_rule": f"sd and max of the price-change step <= "
                              f"{0.01 if tol is None else tol}",
                              "history": run.history})
-        exact = _exact(base, T1, kind, 1e-12, 100)
+        exact = _exact(base, T1, kind, 1e-12, 100, imbalances)
         gap = solver_gap(res, exact)
         res.info["max_gap_vs_exact_pp"] = float(gap["abs_gap_pp"].max())
         return res
@@ -86,13 +96,15 @@ def _check_costs(costs: Any, n: int) -> np.ndarray:
 
 
 def _exact(base: Baseline, T1: np.ndarray, kind: str, tol: float,
-           maxiter: int) -> GEResult:
+           maxiter: int, imbalances: str = "scaled") -> GEResult:
+    if imbalances not in IMBALANCES:
+        raise InputError(f"imbalances must be one of {IMBALANCES}", column="imbalances")
     with one_blas_thread():
-        return _exact_solve(base, T1, kind, tol, maxiter)
+        return _exact_solve(base, T1, kind, tol, maxiter, imbalances)
 
 
 def _exact_solve(base: Baseline, T1: np.ndarray, kind: str, tol: float,
-                 maxiter: int) -> GEResult:
+                 maxiter: int, imbalances: str) -> GEResult:
     b = solve_conditional(base.T, base.Y, base.E, base.ref, tol=tol, maxiter=maxiter)
     c = solve_conditional(T1, base.Y, base.E, base.ref, tol=tol, maxiter=maxiter)
     full = None
@@ -100,8 +112,9 @@ def _exact_solve(base: Baseline, T1: np.ndarray, kind: str, tol: float,
     if kind == "full":
         u0 = np.log(base.Y * base.E[base.ref] / b.OMR)
         full = solve_full(T1, base.Y, base.E, base.ref, base.sigma, u0, tol=tol,
-                          maxiter=maxiter, start=c)
-        info["full_residual"] = full_residual(full, b, T1, base.sigma, base.ref)
+                          maxiter=maxiter, start=c, imbalances=imbalances)
+        info["full_residual"] = full_residual(full, b, T1, base.sigma, base.ref, imbalances)
+        info["imbalances"] = imbalances
     return GEResult(base.countries, base.sigma, base.reference, b, c, full, "exact",
                     info=info)
 

@@ -6,7 +6,9 @@ and importer terms of the flows ``X'_ij = exp(u_i + w_j) T'_ij``, ``w_ref = 0``)
 Output ``Y'_i = p^_i Y_i`` (fixed endowments valued at the new prices) and
 expenditure ``E'_j = kappa phi_j Y'_j`` (expenditure/output ratios ``phi`` held, scaled
 by one world factor ``kappa = sum Y' / sum phi Y'`` so that world spending equals world
-output, which the adding-up of the flows requires). The equations:
+output, which the adding-up of the flows requires), or, with
+``imbalances="additive"``, ``E'_j = Y'_j + D_j sum Y'/sum Y`` (deficits held as shares
+of world output). The equations:
 
 * output:      ``ln sum_j X'_ij = ln Y'_i``                        (N)
 * expenditure: ``ln sum_i X'_ij = ln E'_j``,  j != ref             (N - 1)
@@ -132,38 +134,63 @@ def solve_conditional(T: np.ndarray, Y: np.ndarray, E: np.ndarray, ref: int,
     return _state(np.ones(n), Y, E, T, u, w, ref, it, "exact")
 
 
+IMBALANCES = ("scaled", "additive")
+
+
+def expenditure(a: np.ndarray, Y: np.ndarray, E: np.ndarray,
+                imbalances: str) -> tuple[np.ndarray, np.ndarray]:
+    """Counterfactual expenditure ``E'`` for price changes ``exp(a)`` and its Jacobian
+    ``d ln E'_j / d a_k``. ``"scaled"``: ``E'_j = kappa phi_j Y'_j`` (ratios held,
+    ``kappa`` balances the world); ``"additive"``: ``E'_j = Y'_j + D_j sum Y' / sum Y``
+    (deficits ``D = E - Y`` held as shares of world output, as in ge_gravity of Baier,
+    Yotov & Zylkin 2019)."""
+    Yp = np.exp(a) * Y
+    W = Yp.sum()
+    if imbalances == "scaled":
+        q = (E / Y) * Yp
+        Ep = q * W / q.sum()
+        dlnk = Yp / W - q / q.sum()
+        return Ep, np.eye(len(Y)) + dlnk[None, :]
+    if imbalances == "additive":
+        d = (E - Y) / Y.sum()
+        Ep = Yp + d * W
+        return Ep, (np.diag(Yp) + d[:, None] * Yp[None, :]) / Ep[:, None]
+    raise ValueError(f"imbalances must be one of {IMBALANCES}")
+
+
 def solve_full(T: np.ndarray, Y: np.ndarray, E: np.ndarray, ref: int, sigma: float,
                u0: np.ndarray, tol: float = 1e-12, maxiter: int = 100,
-               start: Equilibrium | None = None) -> Equilibrium:
+               start: Equilibrium | None = None,
+               imbalances: str = "scaled") -> Equilibrium:
     """The full-endowment equilibrium for costs ``T`` (see the module docstring);
-    ``u0`` is ``ln pi`` of the baseline (``OMR_i = Y_i E_ref / pi_i``)."""
+    ``u0`` is ``ln pi`` of the baseline (``OMR_i = Y_i E_ref / pi_i``);
+    ``imbalances`` how expenditure follows output (:func:`expenditure`)."""
     n = len(Y)
     keep = np.arange(n) != ref
-    lnY, lnphi = np.log(Y), np.log(E / Y)
+    lnY, lnE = np.log(Y), np.log(E)
     eye = np.eye(n)
-    e_ref = eye[ref]
+    expenditure(np.zeros(n), Y, E, imbalances)  # checks the option
 
     def F(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a, u, w = z[:n], z[n:2 * n], np.insert(z[2 * n:], ref, 0.0)
         x = np.exp(u[:, None] + w[None, :]) * T
         r, c = x.sum(1), x.sum(0)
-        Yp = np.exp(a + lnY)
-        q = np.exp(lnphi) * Yp
-        lnk = np.log(Yp.sum()) - np.log(q.sum())
-        dlnk = Yp / Yp.sum() - q / q.sum()
+        Ep, dlnE = expenditure(a, Y, E, imbalances)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lnEp = np.log(Ep)
         res = np.concatenate([
             np.log(r) - a - lnY,
-            (np.log(c) - lnk - lnphi - a - lnY)[keep],
-            (sigma - 1) * a + u - u0 - lnk - a[ref],
+            (np.log(c) - lnEp)[keep],
+            (sigma - 1) * a + u - u0 - (lnEp[ref] - lnE[ref]),
         ])
         J = np.zeros((3 * n - 1, 3 * n - 1))
         J[:n, :n] = -eye
         J[:n, n:2 * n] = eye
         J[:n, 2 * n:] = (x / r[:, None])[:, keep]
-        J[n:2 * n - 1, :n] = (-eye - dlnk[None, :])[keep]
+        J[n:2 * n - 1, :n] = -dlnE[keep]
         J[n:2 * n - 1, n:2 * n] = (x / c[None, :]).T[keep]
         J[n:2 * n - 1, 2 * n:] = np.eye(n - 1)
-        J[2 * n - 1:, :n] = (sigma - 1) * eye - dlnk[None, :] - e_ref[None, :]
+        J[2 * n - 1:, :n] = (sigma - 1) * eye - dlnE[ref][None, :]
         J[2 * n - 1:, n:2 * n] = eye
         return res, J
 
@@ -174,10 +201,11 @@ def solve_full(T: np.ndarray, Y: np.ndarray, E: np.ndarray, ref: int, sigma: flo
     z0 = np.concatenate([np.log(start.price), u_s, w_s[keep]])
     z, it = _newton(F, z0, tol, maxiter, "full-endowment equilibrium")
     a, u, w = z[:n], z[n:2 * n], np.insert(z[2 * n:], ref, 0.0)
-    Yp = np.exp(a) * Y
-    q = (E / Y) * Yp
-    Ep = q * Yp.sum() / q.sum()
-    return _state(np.exp(a), Yp, Ep, T, u, w, ref, it, "exact")
+    Ep, _ = expenditure(a, Y, E, imbalances)
+    if (Ep <= 0).any():
+        raise ConvergenceError("full-endowment equilibrium: negative expenditure (a deficit "
+                               "larger than output at the new prices)")
+    return _state(np.exp(a), np.exp(a) * Y, Ep, T, u, w, ref, it, "exact")
 
 
 def _state(price: np.ndarray, Y: np.ndarray, E: np.ndarray, T: np.ndarray, u: np.ndarray,
@@ -190,19 +218,18 @@ def _state(price: np.ndarray, Y: np.ndarray, E: np.ndarray, T: np.ndarray, u: np
 
 
 def full_residual(eq: Equilibrium, base: Equilibrium, T: np.ndarray, sigma: float,
-                  ref: int) -> float:
+                  ref: int, imbalances: str = "scaled") -> float:
     """Largest relative residual of every equation of the full-endowment system at
     ``eq``: flows vs ``Y E T / (OMR IMR)``, adding-up by row and column, market
     clearing ``p^sigma = OMR'/OMR``, ``E = kappa phi Y``."""
     model = eq.Y[:, None] * eq.E[None, :] * T / (eq.OMR[:, None] * eq.IMR[None, :])
-    phi = base.E / base.Y
-    kappa = eq.Y.sum() / (phi * eq.Y).sum()
+    Ep, _ = expenditure(np.log(eq.price), base.Y, base.E, imbalances)
     parts = [
         np.max(np.abs(eq.X / np.where(model > 0, model, 1) - np.where(model > 0, 1, 0))),
         np.max(np.abs(eq.X.sum(1) / eq.Y - 1)),
         np.max(np.abs(eq.X.sum(0) / eq.E - 1)),
         np.max(np.abs(eq.price ** sigma / (eq.OMR / base.OMR) - 1)),
-        np.max(np.abs(eq.E / (kappa * phi * eq.Y) - 1)),
+        np.max(np.abs(eq.E / Ep - 1)),
         abs(eq.IMR[ref] - 1),
     ]
     return float(max(parts))
