@@ -135,6 +135,11 @@ def test_exact_solver(which, app1, app2, published):
                                atol=1e-9)
     none = ge.counterfactual(base, costs=base.T)
     assert np.max(np.abs(none.tidy()["pct_change"])) < 1e-9
+    # the multi-sector solver (another algorithm) with one sector: the same equilibrium
+    ms = ge.multisector_counterfactual({"manufacturing": base}, {"manufacturing": change})
+    assert ms.residual < 1e-10
+    np.testing.assert_allclose(ms.countries["real_gdp"], r.changes()["real_gdp"], atol=1e-8)
+    np.testing.assert_allclose(ms.prices["manufacturing"], r.changes()["price"], atol=1e-8)
     # the book's loop stops at 0.01: real GDP within about 1 pp of the exact solution
     gap = ge.solver_gap(book, r)
     rg = gap[(gap["scenario"] == "full") & (gap["variable"] == "real_gdp")]["abs_gap_pp"]
