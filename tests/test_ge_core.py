@@ -287,3 +287,23 @@ def test_baseline_resistances_and_costs(world):
     xb = (d[["ln_dist", "border", "fta"]] @ fit.params[["ln_dist", "border", "fta"]])
     np.testing.assert_allclose(c["ln_T"], xb.to_numpy(), rtol=1e-12)
     np.testing.assert_allclose((1 - base.sigma) * np.log(c["t"]), c["ln_T"], rtol=1e-12)
+
+
+def test_multisector_intervals(world):
+    d, fit, _ = world
+    half = d.assign(trade=d["trade"] / 2)
+    secs = {"a": ge.Baseline.from_fit(fit, half, reference="C00", sigma=4),
+            "b": ge.Baseline.from_fit(fit, half, reference="C00", sigma=8)}
+    point = ge.multisector_counterfactual(secs, {"a": NO_FTA, "b": NO_FTA})
+    iv = ge.multisector_intervals(secs, {"a": NO_FTA, "b": NO_FTA},
+                                  {"a": fit.vcov, "b": fit.vcov}, draws=20, seed=1)
+    c = iv["countries"].set_index(["country", "variable"])
+    est = point.countries.stack()
+    inside = (c["lower"] <= est + 1e-9) & (est <= c["upper"] + 1e-9)
+    assert inside.mean() > 0.9
+    assert len(iv["prices"]) == 16 and iv["exports"][["lower", "upper"]].notna().all().all()
+    zero = ge.multisector_intervals(secs, {"a": NO_FTA}, {"a": fit.vcov * 0, "b": fit.vcov * 0},
+                                    draws=3)
+    pz = zero["prices"].set_index(["country", "sector"])
+    exact = ge.multisector_counterfactual(secs, {"a": NO_FTA}).prices.stack()
+    np.testing.assert_allclose(pz["lower"], exact, atol=1e-7)

@@ -15,7 +15,7 @@ from .counterfactual import counterfactual, solver_gap
 from .equilibrium import Equilibrium
 from .intervals import ge_bootstrap, ge_intervals
 from .result import GEResult
-from .sectors import multisector_counterfactual
+from .sectors import multisector_counterfactual, multisector_intervals
 
 __all__ = [
     "Baseline",
@@ -25,6 +25,7 @@ __all__ = [
     "ge_bootstrap",
     "ge_intervals",
     "multisector_counterfactual",
+    "multisector_intervals",
     "pair_cost_index",
     "solver_gap",
 ]
