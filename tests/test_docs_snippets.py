@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SHARED
 
 _FENCE = re.compile(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import shared_path
+
 from gravity.countries import iso3_codes
 from gravity.margins import diversification, emerging_regions
 
