@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_path
 
 import gravity as gv
-from conftest import shared_path
 from gravity.cli import ESTIMATORS, main
 from gravity.panel import build_panel, read_panel
 
@@ -145,8 +145,13 @@ def test_panel_china_mirror(capsys, tmp_path):
 
 
 def test_panel_cepii_gravity_with_covariates(capsys, tmp_path):
-    from gravity.sources import (flows_from_cepii, read_cepii_gravity, read_geodist,
-                                 read_imf_fd, read_wdi)
+    from gravity.sources import (
+        flows_from_cepii,
+        read_cepii_gravity,
+        read_geodist,
+        read_imf_fd,
+        read_wdi,
+    )
 
     g = shared_path("data", "cepii_gravity", "Gravity_V202211_slice_9ctry_2015_2021.dta")
     geo = shared_path("data", "geo", "cepii_geodist_dist.csv.gz")
