@@ -204,3 +204,22 @@ def test_help_has_examples(capsys, command):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "gravity " in out.split("examples:")[1]
+
+
+def test_fit_separation_and_verbose(capsys, tmp_path, data_csv):
+    d, _ = data_csv
+    d = d.assign(y=np.where(d["g"] == 0, 0.0, d["y"]))
+    path = tmp_path / "z.csv"
+    d.to_csv(path, index=False)
+    out = _json(capsys, ["fit", "ppml", "y ~ x | g", str(path), "--separation", "none",
+                         "--json"])
+    ref = gv.ppml("y ~ x | g", d, separation=None)
+    assert out["nobs"] == ref.nobs and "separated_fe" not in out["dropped"]
+    assert out["params"]["x"] == pytest.approx(ref.params["x"], rel=1e-12)
+    assert main(["fit", "ppml", "y ~ x | g", str(path), "--verbose", "--json"]) == 0
+    captured = capsys.readouterr()
+    fit = json.loads(captured.out)
+    iterations = [ln for ln in captured.err.splitlines() if ln.startswith("IRLS iteration")]
+    assert iterations and fit["dropped"]["separated_fe"] > 0
+    assert main(["fit", "ols", "y ~ x | g", str(path), "--separation", "fe"]) == 2
+    assert "--separation applies to" in capsys.readouterr().err

@@ -203,6 +203,14 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {"vcov": args.vcov, "ssc": args.ssc, "missing": args.missing}
     if args.weights:
         kwargs["weights"] = _column(data, args.weights, "--weights")
+    glm = args.estimator not in ("ols", "lpm")
+    if args.separation is not None:
+        if not glm:
+            raise InputError(f"--separation applies to ppml, logit, probit and cloglog, not "
+                             f"{args.estimator}")
+        kwargs["separation"] = None if "none" in args.separation else tuple(args.separation)
+    if args.verbose and glm:
+        kwargs["verbose"] = True
     fit = est(args.formula, data, **kwargs)
     if args.json:
         print(json.dumps(fit_json(fit, alpha=args.alpha), indent=1, allow_nan=False))
@@ -355,6 +363,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 # -- parser ------------------------------------------------------------------------------
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions filled to the terminal width; the examples of the epilog kept as
+    written (one command per line)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return super()._fill_text(text, width, indent)
+        import textwrap
+
+        return "\n\n".join(textwrap.fill(par, width, initial_indent=indent,
+                                         subsequent_indent=indent)
+                           for par in text.split("\n\n"))
+
+
 def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
@@ -375,7 +397,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="print the traceback of an error")
     parser = argparse.ArgumentParser(
-        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=PROG, formatter_class=_HelpFormatter,
         description="Gravity-model econometrics of international trade: panels, PPML/OLS "
                     "with high-dimensional fixed effects, the extensive margin.",
         epilog=_examples(
@@ -388,7 +410,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", parents=[common],
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       formatter_class=_HelpFormatter,
                        help="end-to-end run on embedded/simulated data",
                        epilog=_examples("gravity demo --small --no-figures",
                                         "gravity demo --yotov agtpa_applications.csv.gz "
@@ -403,7 +425,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
-        "fit", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "fit", parents=[common], formatter_class=_HelpFormatter,
         help="fit PPML, OLS or a binary model on a CSV/Parquet/Stata file",
         description="Fit an estimator with high-dimensional fixed effects (fixest formula "
                     "grammar: 'y ~ x1 + x2 | fe1 + fe2^fe3') and print its summary, or "
@@ -426,13 +448,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--missing", default="raise", choices=["raise", "drop"],
                    help="rows with missing values: raise an error (default) or drop them")
     p.add_argument("--weights", default=None, help="column of prior weights")
+    p.add_argument("--separation", nargs="*", default=None,
+                   choices=["fe", "simplex", "relu", "none"],
+                   help="separation checks of ppml/logit/probit/cloglog (default: fe simplex "
+                        "relu; 'none' for none)")
+    p.add_argument("--verbose", action="store_true",
+                   help="log every IRLS iteration on stderr (ppml, logit, probit, cloglog)")
     p.add_argument("--alpha", default=0.05, type=_alpha_arg,
                    help="1 - confidence level of the --json intervals (default 0.05)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser(
-        "panel", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "panel", parents=[common], formatter_class=_HelpFormatter,
         help="build a gravity panel from local source files",
         description="Build a squared exporter x importer x year panel (true zeros where the "
                     "source covers the reporter, NaN elsewhere) from one flow source and "
@@ -482,7 +510,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "diversification", parents=[common],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
         help="export diversification measures of a panel (n destinations, top-k, HHI, Theil)",
         description="Per exporter-year: number of destinations, top-k shares, HHI, Theil "
                     "(within and between) and destination-group shares, as "
