@@ -60,10 +60,11 @@ def logit_panel(rng: np.random.Generator, n: int, t: int, beta: float = 1.0) -> 
 
 def part_bias(reps: int, n: int, t: int, seed: int = 0) -> pd.DataFrame:
     from gravity.margins import bias_correct, logit
+    from gravity.progress import progress
 
     rng = np.random.default_rng(seed)
     rows = []
-    for _ in range(reps):
+    for _ in progress(range(reps), desc=f"bias {n}x{t}", total=reps, unit="panel"):
         df = logit_panel(rng, n, t)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -186,6 +187,7 @@ def part_bri(reps: int, reps_size: int, countries: int, years: range, vcov_pair:
     over ``reps_size`` worlds with every BRI and finance effect zero."""
     from multiprocessing import get_context
 
+    from gravity.progress import progress
     from gravity.simulate import SimParams
 
     p1 = SimParams()
@@ -196,9 +198,10 @@ def part_bri(reps: int, reps_size: int, countries: int, years: range, vcov_pair:
                for r in range(reps_size)])
     if workers > 1:
         with get_context("fork").Pool(workers) as pool:
-            out = pool.map(_run, jobs, chunksize=1)
+            out = list(progress(pool.imap(_run, jobs, chunksize=1), desc="worlds",
+                                total=len(jobs), unit="world"))
     else:
-        out = [_run(j) for j in jobs]
+        out = [_run(j) for j in progress(jobs, desc="worlds", total=len(jobs), unit="world")]
     rec = pd.DataFrame([r for rows in out[:reps] for r in rows])
     size = pd.DataFrame([r for rows in out[reps:] for r in rows])
     return {"recovery": rec, "size": size}

@@ -227,10 +227,11 @@ print(f"share of the total effect (log points) on the extensive margin: "
       f"{(pt_total - pt_int) / pt_total:.1%} pseudo-true")
 
 # %%
-ax = dec.plot()
-ax.figure.set_size_inches(9, 3.6)
-ax.set_title("SIMULATED DATA: " + dec.name, fontsize=10)
-nbh.show(ax.figure)
+# log-point effects and the probability effect on separate axes, each with its unit
+fig = gv.reporting.estimates_by_scale(
+    dec.table, scales={"implied": "log points", "PPML": "log points", "LPM": "probability (0-1)"},
+    title="SIMULATED DATA: " + dec.name, figsize=(9, 3.8))
+nbh.show(fig)
 
 # %% [markdown]
 # **Reading the simulated results.** With the true effects known, the PPML flow effect

@@ -23,6 +23,7 @@ from .collinearity import drop_collinear
 from .design import prepare
 from .families import Gaussian
 from .irls import IRLSSettings, report_demeaning, solve_normal
+from .notice import first_compile_notice
 from .record import FitSettings
 from .results import LinearResults
 
@@ -81,8 +82,9 @@ def _least_squares(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ss
                    binary: bool) -> LinearResults:
     settings = IRLSSettings(on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
-    res = with_warnings(lambda: _ols(formula, data, vcov, weights, ssc, missing,
-                                     drop_singletons, settings, config, binary=binary))
+    with first_compile_notice():
+        res = with_warnings(lambda: _ols(formula, data, vcov, weights, ssc, missing,
+                                         drop_singletons, settings, config, binary=binary))
     assert isinstance(res, LinearResults)
     return res
 
