@@ -153,7 +153,7 @@ def _correct(fit: BinaryResults, panel_structure: str) -> BinaryResults:
     rec = out.record
     h = r.family.score_factor(rec.eta)
     w_new = r.prior_weights * np.maximum(r.family.mu_eta(rec.eta), 1e-300) * h
-    xt_new = np.ascontiguousarray(r.X.T)
+    xt_new = np.array(r.X.T, dtype=np.float64, order="C")  # a copy: demeaned in place
     fe = md.fixed_effects
     if fe is not None and xt_new.shape[0]:
         fe.demean_inplace(xt_new, w_new, tol=REFIT_FIXEF_TOL, maxiter=10_000)

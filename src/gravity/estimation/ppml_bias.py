@@ -231,7 +231,7 @@ class _Arrays:
 
 def _arrays(r: FitRecord, lay: _Layout, three: bool) -> _Arrays:
     mu = r.fitted
-    xt = np.ascontiguousarray(r.X.T, dtype=np.float64)
+    xt = np.array(r.X.T, dtype=np.float64, order="C")  # a copy: demeaned in place
     make_demeaner(list(r.fe_codes), DemeanConfig(tol=DEMEAN_TOL)).demean_inplace(
         xt, mu, tol=DEMEAN_TOL, maxiter=100_000)
     lam = _balanced(lay, mu)
