@@ -207,9 +207,9 @@ def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.
     gamma = (mx_all @ np.linalg.solve(hess / n, jac) - p_psi) * (v / n)[:, None]
     spec = res._spec
     if vcov is None and spec.kind == "CRV1" and len(spec.clusters) == 1:
-        codes = dict(r.cluster_map).get(spec.clusters[0])
-        if codes is None:
-            codes = dict(zip(r.fe_terms, r.fe_codes, strict=True))[spec.clusters[0]]
+        known = dict(zip(r.fe_terms, r.fe_codes, strict=True))
+        known.update(r.cluster_map)
+        codes = known[spec.clusters[0]]
         g = int(codes.max()) + 1
         sums = np.zeros((g, p))
         np.add.at(sums, codes, gamma)
