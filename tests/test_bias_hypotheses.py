@@ -59,3 +59,31 @@ def test_implied_extensive_effect_has_a_standard_error(panel):
              vcov={"CRV1": "pair"})
     se = _difference_se(a, b, panel.loc[half, "pair"], panel.loc[~half, "pair"], "bri_ij")
     assert se == pytest.approx(np.hypot(a.bse["bri_ij"], b.bse["bri_ij"]), rel=1e-12)
+
+
+def test_default_entry_tests_keep_their_size_small_montecarlo():
+    """8 simulated null worlds (20 countries, 2010-2020; every BRI and finance effect
+    zero): the default entry rows (bias-corrected cloglog APEs) have mean |t| in
+    [0.45, 1.3] and at most 2 rejections at 5%, where the LPM's functional-form bias shows
+    (the full table, 200 worlds: ``benchmarks/results/margins_montecarlo.md``)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from margins_montecarlo import replicate_defaults
+
+    from gravity.simulate import SimParams
+
+    null = SimParams(bri_flow=0.0, bri_entry=0.0, fd_entry=0.0, fd_dist_entry=0.0)
+    rows = [r for s in range(8) for r in replicate_defaults(5000 + s, null, 20,
+                                                              range(2010, 2021))]
+    import pandas as pd
+
+    t = pd.DataFrame(rows)
+    t["abs_t"] = (t["estimate"] / t["std_error"]).abs()
+    for hyp in ("BRI entry (default: cloglog APE)",
+                "pecking order fd x dist (default: cloglog APE)"):
+        g = t.loc[t["hypothesis"] == hyp]
+        assert len(g) == 8
+        assert 0.45 <= g["abs_t"].mean() <= 1.3, g["abs_t"].to_numpy()
+        assert g["reject0"].sum() <= 2
