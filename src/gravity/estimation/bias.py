@@ -123,7 +123,10 @@ def bias_correct(res: RegressionResults, panel_structure: str | None = None,
         return ppml_bias_correct(res, variance=variance, model=panel_structure)
     panel_structure = panel_structure or "classic"
     fit = _check(res, panel_structure)
-    return with_warnings(lambda: _correct(fit, panel_structure))
+    out = with_warnings(lambda: _correct(fit, panel_structure))
+    # the corrected fit keeps the warnings of the fit it corrects, then its own
+    rec = replace(out.record, warnings=tuple(fit.warnings) + tuple(out.record.warnings))
+    return BinaryResults(rec, out._vr, out._spec, out._ssc)
 
 
 def _correct(fit: BinaryResults, panel_structure: str) -> BinaryResults:
