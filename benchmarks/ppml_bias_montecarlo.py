@@ -9,6 +9,10 @@ paper's design:
   correlated with the pair effect), ``beta = 1``, and multiplicative noise
   ``y = lambda w``, ``w ~ Gamma(1, 1)`` (``Var(y | x) = lambda^2``: the heteroskedastic
   case in which the incidental-parameter bias of three-way PPML shows).
+* ``pois``: a design in which the bias shows: ``x_ijt ~ N(0, 1) + (a_it + g_jt) / 2``
+  (continuous, correlated with the exporter-time and importer-time effects),
+  ``a, g, h ~ N(0, 1)``, ``lambda = exp(x + a + g + h - 1)``, ``y ~ Poisson(lambda)``
+  (many small counts and zeros), ``beta = 1``.
 * ``world``: the package's structural simulator (:func:`gravity.simulate.simulate_world`,
   default ``SimParams``; ``trade ~ ln_tariff + bri_ij + fd_x_dist_c | exp_year + imp_year
   + pair``; reported coefficient ``bri_ij``, true 0.2).
@@ -58,6 +62,21 @@ def wz_panel(n: int, t: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame({"exp": i, "imp": j, "year": tt, "x": x, "y": y})
 
 
+def pois_panel(n: int, t: int, seed: int) -> pd.DataFrame:
+    """One draw of the ``pois`` design (module docstring)."""
+    rng = np.random.default_rng(seed)
+    i, j, tt = np.meshgrid(np.arange(n), np.arange(n), np.arange(t), indexing="ij")
+    keep = i != j
+    i, j, tt = i[keep], j[keep], tt[keep]
+    a = rng.normal(size=(n, t))
+    g = rng.normal(size=(n, t))
+    h = rng.normal(size=(n, n))
+    x = rng.normal(size=i.size) + 0.5 * (a[i, tt] + g[j, tt])
+    lam = np.exp(BETA * x + a[i, tt] + g[j, tt] + h[i, j] - 1.0)
+    y = rng.poisson(lam).astype(float)
+    return pd.DataFrame({"exp": i, "imp": j, "year": tt, "x": x, "y": y})
+
+
 def world_panel(n: int, t: int, seed: int) -> pd.DataFrame:
     from gravity.simulate import add_structural_covariates, load_capitals, simulate_world
 
@@ -76,8 +95,8 @@ def one_rep(args: tuple[str, int, int, int]) -> dict:
     dgp, n, t, seed = args
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if dgp == "wz":
-            d = wz_panel(n, t, seed)
+        if dgp in ("wz", "pois"):
+            d = wz_panel(n, t, seed) if dgp == "wz" else pois_panel(n, t, seed)
             f = gv.ppml("y ~ x | exp^year + imp^year + exp^imp", d,
                         vcov={"CRV1": "exp^imp"}, ssc="glm", separation=("fe",))
             term, true = "x", BETA
