@@ -111,7 +111,7 @@ display(pd.Series(truth.effects(), name="true value (simulation parameters)").to
 # importer-year and pair effects (LPM; and logit), clustered by pair.
 
 # %%
-fin = finance_hypothesis(panel)                          # LPM for pair entry
+fin = finance_hypothesis(panel, entry_model="lpm")      # LPM for pair entry
 fin_logit = finance_hypothesis(panel, entry_model="logit")
 
 # pseudo-true values: the same regressions on the expected outcomes
@@ -212,7 +212,7 @@ nbh.show(fig)
 
 # %%
 FE3 = "exp_year + imp_year + pair"
-dec = decompose_margins(d, treatment="fd_x_dist", fixed_effects=FE3)
+dec = decompose_margins(d, treatment="fd_x_dist", fixed_effects=FE3, entry_model="lpm")
 pos = d.loc[d["trade"] > 0]
 pt_total = nbh.pseudo_true(gv.ppml, f"mu ~ fd_x_dist | {FE3}", d)["fd_x_dist"]
 pt_int = nbh.pseudo_true(gv.ppml, f"mu_pos ~ fd_x_dist | {FE3}", pos)["fd_x_dist"]
