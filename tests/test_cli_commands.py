@@ -379,7 +379,13 @@ def test_ge_panel_year_and_pair_effects(capsys, tmp_path):
                         "--year", "2005"])
     fit2 = gv.ppml("trade ~ fta + ln_dist | exp_year + imp_year", d, tol=1e-10)
     base2 = ge.Baseline.from_fit(fit2, d[d["year"] == 2005], reference="C01", sigma=6)
-    _same_ge(out, ge.counterfactual(base2, {"fta": 0.0}).tidy())
+    api2 = ge.counterfactual(base2, {"fta": 0.0}).tidy()
+    _same_ge(out, api2)
+    # the same effects written as combinations (exporter^year): no bilateral effect
+    out = _csv(capsys, ["ge", str(path), "--formula", "trade ~ fta + ln_dist | exporter^year"
+                        " + importer^year", "--reference", "C01", "--sigma", "6", "--set",
+                        "fta=0", "--year", "2005"])
+    np.testing.assert_allclose(out["pct_change"], api2["pct_change"], rtol=0, atol=1e-8)
 
 
 @pytest.mark.parametrize(("extra", "text"), [

@@ -125,8 +125,9 @@ def _check_fixed_effects(fit: Any, d: pd.DataFrame, exporter: str, importer: str
         name = "^".join(cols)
         if name == pair_fe:
             continue
-        key = d[list(cols)].astype(str).agg("|".join, axis=1)
-        if any(key.groupby(d[side]).nunique().max() <= 1 for side in (exporter, importer)):
+        # the combination is constant within a group when each of its columns is
+        if any((d[list(cols)].groupby(d[side].to_numpy()).nunique(dropna=False) <= 1)
+               .to_numpy().all() for side in (exporter, importer)):
             continue
         raise InputError(f"fixed effect '{name}' varies within exporters and within "
                          "importers: it is a bilateral cost; name it with --pair-fe (with "
