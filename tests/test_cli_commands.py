@@ -1,11 +1,14 @@
 """A test per command of the command line: ``gravity fit`` (every estimator, the JSON
 fields against the Python API), ``gravity panel`` (every source: BACI, DOTS, Comtrade,
 China mirror, CEPII Gravity with GeoDist/WDI/FD and BRI lags; the panel equals
-``build_panel`` on the same readers), ``gravity diversification`` and ``--help``."""
+``build_panel`` on the same readers), ``gravity diversification``, ``gravity ge`` (every
+path against the :mod:`gravity.ge` API on small simulated worlds) and ``--help``."""
 
 from __future__ import annotations
 
+import io
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ import pytest
 from conftest import shared_path
 
 import gravity as gv
+from gravity import ge
 from gravity.cli import ESTIMATORS, main
 from gravity.panel import build_panel, read_panel
 
@@ -197,7 +201,8 @@ def test_diversification(capsys, tmp_path):
     assert "'nope'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["fit"], ["panel"], ["diversification"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["fit"], ["panel"], ["diversification"], ["demo"],
+                                     ["ge"]])
 def test_help_has_examples(capsys, command):
     with pytest.raises(SystemExit) as exc:
         main([*command, "--help"])
@@ -223,3 +228,192 @@ def test_fit_separation_and_verbose(capsys, tmp_path, data_csv):
     assert iterations and fit["dropped"]["separated_fe"] > 0
     assert main(["fit", "ols", "y ~ x | g", str(path), "--separation", "fe"]) == 2
     assert "--separation applies to" in capsys.readouterr().err
+
+
+# -- gravity ge ---------------------------------------------------------------------------
+
+GE_FORMULA = "trade ~ ln_dist + border + fta | exporter + importer"
+GE_ARGS = ["--formula", GE_FORMULA, "--reference", "C00", "--sigma", "5"]
+
+
+def _ge_world(n: int = 10, seed: int = 0) -> pd.DataFrame:
+    """SIMULATED: every ordered pair of ``n`` countries, domestic pairs included."""
+    rng = np.random.default_rng(seed)
+    names = [f"C{k:02d}" for k in range(n)]
+    xy = rng.uniform(0, 10, (n, 2))
+    i, j = np.divmod(np.arange(n * n), n)
+    d = pd.DataFrame({"exporter": np.take(names, i), "importer": np.take(names, j),
+                      "ln_dist": np.log(np.hypot(*(xy[i] - xy[j]).T) + 0.5),
+                      "border": (i != j).astype(float),
+                      "fta": ((i != j) & (i < 4) & (j < 4)).astype(float)})
+    gdp = rng.lognormal(0, 1, n)
+    cost = np.exp(-1.0 * d["ln_dist"] - 1.5 * d["border"] + 0.5 * d["fta"])
+    d["trade"] = gdp[i] * gdp[j] * cost * rng.lognormal(0, 0.3, n * n)
+    return d
+
+
+@pytest.fixture(scope="module")
+def ge_world(tmp_path_factory):
+    d = _ge_world()
+    path = tmp_path_factory.mktemp("ge") / "world.csv"
+    d.to_csv(path, index=False)
+    fit = gv.ppml(GE_FORMULA, d, tol=1e-10)
+    return d, path, fit, ge.Baseline.from_fit(fit, d, reference="C00", sigma=5)
+
+
+def _csv(capsys, argv: list[str]) -> pd.DataFrame:
+    assert main(argv) == 0, capsys.readouterr().err
+    return pd.read_csv(io.StringIO(capsys.readouterr().out))
+
+
+def _same_ge(cli: pd.DataFrame, api: pd.DataFrame, cols=("pct_change",)) -> None:
+    assert list(cli.columns) == list(api.columns)
+    keys = [c for c in api.columns if api[c].dtype == object]
+    assert (cli[keys].astype(str).to_numpy() == api[keys].astype(str).to_numpy()).all()
+    for c in cols:
+        np.testing.assert_allclose(cli[c].to_numpy(), api[c].to_numpy(), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["exact", "geppml"])
+@pytest.mark.parametrize("kind", ["conditional", "full"])
+def test_ge_matches_the_api(capsys, ge_world, kind, solver):
+    _, path, _, base = ge_world
+    out = _csv(capsys, ["ge", str(path), *GE_ARGS, "--set", "fta=0", "--kind", kind,
+                        "--solver", solver])
+    api = ge.counterfactual(base, {"fta": 0.0}, kind=kind, solver=solver).tidy()
+    _same_ge(out, api)
+    assert out["pct_change"].abs().max() > 1  # the change moves the world
+
+
+def test_ge_selection_direction_and_json(capsys, ge_world):
+    _, path, _, base = ge_world
+    members = ["C00", "C01", "C04", "C05"]
+
+    def change(f: pd.DataFrame) -> pd.DataFrame:  # written independently of the CLI
+        inside = f["exporter"].isin(members) & f["importer"].isin(members) \
+            & (f["exporter"] != f["importer"]) & (f["ln_dist"] > 1.0)
+        return f.assign(fta=np.where(inside, 1.0, f["fta"]))
+
+    assert main(["ge", str(path), *GE_ARGS, "--set", "fta=1", "--between", *members,
+                 "--where", "ln_dist > 1.0", "--direction", "baseline",
+                 "--imbalances", "additive", "--json"]) == 0
+    out = pd.DataFrame(json.loads(capsys.readouterr().out))
+    api = ge.counterfactual(base, change, imbalances="additive").tidy("baseline")
+    _same_ge(out, api)
+    # --where alone
+    assert main(["ge", str(path), *GE_ARGS, "--set", "fta=1", "--where",
+                 "exporter in ['C04', 'C05'] and importer in ['C00', 'C01']"]) == 0
+    out2 = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    api2 = ge.counterfactual(base, lambda f: f.assign(fta=np.where(
+        f["exporter"].isin(["C04", "C05"]) & f["importer"].isin(["C00", "C01"]), 1.0,
+        f["fta"]))).tidy()
+    _same_ge(out2, api2)
+
+
+def test_ge_draws_and_output_files(capsys, ge_world, tmp_path):
+    d, path, _, _ = ge_world
+    fit = gv.ppml(GE_FORMULA, d, vcov="hetero", tol=1e-10)
+    base = ge.Baseline.from_fit(fit, d, reference="C00", sigma=5)
+    api = ge.ge_intervals(ge.counterfactual(base, {"fta": 0.0}), base, {"fta": 0.0},
+                          fit.vcov, draws=30, seed=5).tidy()
+    for ext in (".json", ".parquet", ".csv"):
+        target = tmp_path / f"ge{ext}"
+        assert main(["ge", str(path), *GE_ARGS, "--set", "fta=0", "--vcov", "hetero",
+                     "--draws", "30", "--seed", "5", "--out", str(target)]) == 0
+        assert str(target) in capsys.readouterr().out
+        got = {".json": lambda p: pd.DataFrame(json.loads(p.read_text())),
+               ".parquet": pd.read_parquet, ".csv": pd.read_csv}[ext](target)
+        _same_ge(got, api, cols=("pct_change", "lower", "upper", "median"))
+    assert (api["lower"] < api["upper"]).sum() > len(api) / 2
+
+
+def test_ge_bilateral(capsys, ge_world):
+    _, path, _, base = ge_world
+    out = _csv(capsys, ["ge", str(path), *GE_ARGS, "--set", "fta=0", "--bilateral",
+                        "--kind", "conditional"])
+    api = ge.counterfactual(base, {"fta": 0.0}, kind="conditional").bilateral("conditional")
+    _same_ge(out, api, cols=("baseline", "conditional", "pct_change"))
+
+
+def _ge_panel(n: int = 8) -> pd.DataFrame:
+    """SIMULATED two-year panel: an FTA among C00-C03 from 2005, pairs C00-C07 never
+    trade (no pair effect: stage 2 fills them)."""
+    d = pd.concat([_ge_world(n, seed=s).assign(year=y) for s, y in ((1, 2000), (2, 2005))],
+                  ignore_index=True)
+    d["fta"] = np.where(d["year"] == 2000, 0.0, d["fta"])
+    d.loc[d["year"] == 2005, "trade"] *= np.exp(0.4 * d.loc[d["year"] == 2005, "fta"])
+    never = d["exporter"].isin(["C00", "C07"]) & d["importer"].isin(["C00", "C07"]) \
+        & (d["exporter"] != d["importer"])
+    d.loc[never, "trade"] = 0.0
+    d["exp_year"] = d["exporter"] + d["year"].astype(str)
+    d["imp_year"] = d["importer"] + d["year"].astype(str)
+    d["pair"] = np.where(d["exporter"] == d["importer"], "domestic",
+                         d["exporter"] + "_" + d["importer"])
+    return d
+
+
+def test_ge_panel_year_and_pair_effects(capsys, tmp_path):
+    d = _ge_panel()
+    path = tmp_path / "panel.parquet"
+    d.to_parquet(path)
+    formula = "trade ~ fta | exp_year + imp_year + pair"
+    args = ["ge", str(path), "--formula", formula, "--reference", "C01", "--sigma", "6",
+            "--set", "fta=0", "--direction", "baseline"]
+    assert main(args) == 2  # several years, no --year
+    assert "--year" in capsys.readouterr().err
+    assert main([*args, "--year", "2005"]) == 2  # the pair effect is a cost
+    err = capsys.readouterr().err
+    assert "'pair'" in err and "--pair-fe" in err and len(err.strip().splitlines()) == 1
+    out = _csv(capsys, [*args, "--year", "2005", "--pair-fe", "pair", "--domestic",
+                        "domestic", "--fill", "ln_dist"])
+    fit = gv.ppml(formula, d, tol=1e-10)
+    costs = ge.pair_cost_index(fit, d, pair="pair", domestic="domestic", year=2005,
+                               fill="ln_dist")
+    assert costs.data["pair_filled"].sum() == 2  # C00->C07 and C07->C00
+    base = ge.Baseline.from_fit(fit, costs.data, reference="C01", sigma=6,
+                                fixed_ln_t="pair_ln_t")
+    _same_ge(out, ge.counterfactual(base, {"fta": 0.0}).tidy("baseline"))
+    # exporter-year and importer-year effects alone need no --pair-fe
+    out = _csv(capsys, ["ge", str(path), "--formula", "trade ~ fta + ln_dist | exp_year + "
+                        "imp_year", "--reference", "C01", "--sigma", "6", "--set", "fta=0",
+                        "--year", "2005"])
+    fit2 = gv.ppml("trade ~ fta + ln_dist | exp_year + imp_year", d, tol=1e-10)
+    base2 = ge.Baseline.from_fit(fit2, d[d["year"] == 2005], reference="C01", sigma=6)
+    api2 = ge.counterfactual(base2, {"fta": 0.0}).tidy()
+    _same_ge(out, api2)
+    # the same effects written as combinations (exporter^year): no bilateral effect
+    out = _csv(capsys, ["ge", str(path), "--formula", "trade ~ fta + ln_dist | exporter^year"
+                        " + importer^year", "--reference", "C01", "--sigma", "6", "--set",
+                        "fta=0", "--year", "2005"])
+    np.testing.assert_allclose(out["pct_change"], api2["pct_change"], rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize(("extra", "text"), [
+    (["--set", "nope=0"], "'nope'"),
+    (["--set", "fta=0", "--where", "ln_dist >"], "--where"),
+    (["--set", "fta=0", "--where", "ln_dist"], "true/false"),
+    (["--set", "fta=0", "--draws", "10", "--solver", "geppml"], "--solver exact"),
+    (["--set", "fta=0", "--out", "x.xlsx"], "--out"),
+    (["--set", "fta=0", "--reference", "ZZZ"], "'ZZZ'"),
+    (["--set", "fta=0", "--sigma", "0.5"], "sigma"),
+    (["--set", "fta=0", "--year", "1990"], "--year"),
+])
+def test_ge_errors_are_one_line(capsys, ge_world, extra, text):
+    _, path, _, _ = ge_world
+    assert main(["ge", str(path), *GE_ARGS, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gravity: error:") and text in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_ge_bad_set_and_no_op_change(capsys, ge_world):
+    _, path, _, _ = ge_world
+    with pytest.raises(SystemExit):
+        main(["ge", str(path), *GE_ARGS, "--set", "fta"])
+    assert "COLUMN=NUMBER" in capsys.readouterr().err
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["ge", str(path), *GE_ARGS, "--set", "fta=0", "--between", "C08",
+                     "C09"]) == 0
+    err = capsys.readouterr().err
+    assert "gravity: warning: the change leaves every trade cost as it is" in err

@@ -1,6 +1,6 @@
 """The documentation site builds with ``mkdocs build --strict`` (what CI runs) and holds
-every page of the navigation, the API reference rendered from the docstrings and the
-four notebooks rendered with their stored outputs."""
+every page of the navigation, the API reference rendered from the docstrings (estimators,
+errors, ``gravity.ge``) and the notebooks rendered with their stored outputs."""
 
 from __future__ import annotations
 
@@ -79,3 +79,7 @@ def test_api_reference_is_rendered_from_docstrings(site):
         assert name in html
     errors = (site / "reference" / "errors" / "index.html").read_text(encoding="utf-8")
     assert "MissingColumnError" in errors
+    ge = (site / "reference" / "ge" / "index.html").read_text(encoding="utf-8")
+    for name in ("counterfactual", "Baseline", "GEResult", "ge_intervals",
+                 "multisector_counterfactual", "pair_cost_index"):
+        assert name in ge

@@ -1,5 +1,5 @@
 """Command-line interface: ``gravity demo``, ``gravity fit``, ``gravity panel``,
-``gravity diversification``.
+``gravity diversification``, ``gravity ge``.
 
 ``gravity panel`` reads every public source the package has a reader for (BACI, CEPII
 Gravity, IMF DOTS, UN Comtrade, China's mirror exports, GeoDist, WDI, PWT, the IMF
@@ -8,7 +8,8 @@ FD index, WITS tariffs, the BRI list) and builds the panel with
 :mod:`gravity.estimation` and prints the summary, or with ``--json`` the estimates,
 standard errors, p-values, confidence intervals, vcov type and formula;
 ``gravity diversification`` computes the measures of
-:func:`gravity.margins.diversification` on a panel file. ``gravity <command> --help``
+:func:`gravity.margins.diversification` on a panel file; ``gravity ge`` a
+general-equilibrium counterfactual (:mod:`gravity.cli_ge`). ``gravity <command> --help``
 shows examples.
 
 Errors
@@ -343,6 +344,12 @@ def _cmd_diversification(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_ge(args: argparse.Namespace) -> int:
+    from gravity.cli_ge import run_ge
+
+    return run_ge(args, read_table(args.data))
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from gravity.demo import run_demo
 
@@ -404,7 +411,9 @@ def _parser() -> argparse.ArgumentParser:
             "gravity demo --small",
             "gravity panel --cepii-gravity Gravity_V202211.dta --output panel.parquet",
             "gravity fit ppml 'trade ~ ln_dist | exp_year + imp_year' panel.parquet --json",
-            "gravity diversification panel.parquet --groups five_emerging")
+            "gravity diversification panel.parquet --groups five_emerging",
+            "gravity ge d.csv --formula 'trade ~ ln_dist + fta | exporter + importer' "
+            "--set fta=0 --reference C00 --sigma 5")
         + "\n\n'gravity <command> --help' lists each command's options and examples.")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -529,6 +538,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--exporter", nargs="*", default=None, help="ISO3 codes of exporters to keep")
     p.add_argument("--output", default=None, help="CSV or Parquet file (default: CSV on stdout)")
     p.set_defaults(func=_cmd_diversification)
+
+    from gravity.cli_ge import add_ge_parser
+
+    p = add_ge_parser(sub, common, _HelpFormatter, _examples, _vcov_arg,
+                      "data file: " + ", ".join(SUPPORTED_TABLE_TYPES))
+    p.set_defaults(func=_cmd_ge)
     return parser
 
 
