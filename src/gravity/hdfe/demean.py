@@ -21,7 +21,12 @@ Stopping rule: each CG step lowers the squared W-norm of the remaining error by
 ``tol**2`` times the current residual sum of squares (or when the column is
 absorbed by the fixed effects to machine precision).
 
-The kernels are compiled with numba; columns are processed in parallel.
+Each CG step applies the ``2Q - 1`` projections in ``2Q + 1`` passes over the data
+(the subtraction of one projection fused with the group sums of the next). The
+kernels are compiled with numba (:mod:`gravity.hdfe.kernels`, loaded on the first
+large sample); columns are processed in parallel threads (the kernels release the
+GIL). Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy, so
+that small fits never wait for numba's compiler.
 Callers can warm-start: any vector that differs from ``y`` by an element of the
 range of ``D`` (e.g. the previous residual of a slowly changing working
 response) has the same ``M y`` and converges in fewer steps.
@@ -29,139 +34,58 @@ response) has the same ``M y`` and converges in fewer steps.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
-_CACHE = True
+#: samples with fewer rows are demeaned by the NumPy version of the same algorithm
+#: (:func:`_demean_column_numpy`): no numba import or compilation for small fits
+NUMPY_MAX_ROWS = 20_000
+_POOL: dict[int, ThreadPoolExecutor] = {}
 
 
-@nb.njit(cache=_CACHE, nogil=True)
-def _scale_means(acc, inv_wsum, lo, hi):
-    """acc[lo:hi] <- acc[lo:hi] * inv_wsum[lo:hi] (group sums to group means)."""
-    for g in range(lo, hi):
-        acc[g] *= inv_wsum[g]
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _zero(acc, lo, hi):
-    for g in range(lo, hi):
-        acc[g] = 0.0
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _sub_then_sum(src, dst, w, code_s, off_s, code_t, off_t, acc):
-    """One fused pass: ``dst <- src - P_s src`` (the means of fixed effect ``s`` are in
-    ``acc[off_s:]``) and the weighted group sums of ``dst`` for fixed effect ``t`` are
-    accumulated into ``acc[off_t:]`` (zeroed by the caller). Fusing the subtraction of
-    one projection with the sums of the next halves the passes over the data."""
-    n = src.size
-    if n == 0:
-        return
-    # codes in runs (data sorted by this fixed effect): sum each run in a register,
-    # which avoids a store-to-load dependency through ``acc`` on every row
-    prev = code_t[0]
-    part = 0.0
-    for i in range(n):
-        vi = src[i] - acc[off_s + code_s[i]]
-        dst[i] = vi
-        ct = code_t[i]
-        if ct != prev:
-            acc[off_t + prev] += part
-            part = 0.0
-            prev = ct
-        part += w[i] * vi
-    acc[off_t + prev] += part
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _chain(v, w, codes, inv_wsum, offsets, sizes, seq, acc):
-    """Apply the projections ``A_seq[0], ..., A_seq[-2]`` to ``v`` in place, assuming
-    the means of ``seq[0]`` are already in ``acc``; on return the means of ``v`` for
-    ``seq[-1]`` are in ``acc`` (its subtraction is left to the caller, fused with what
-    follows)."""
-    for s in range(seq.size - 1):
-        qs, qt = seq[s], seq[s + 1]
-        _zero(acc, offsets[qt], offsets[qt] + sizes[qt])
-        _sub_then_sum(v, v, w, codes[qs], offsets[qs], codes[qt], offsets[qt], acc)
-        _scale_means(acc, inv_wsum, offsets[qt], offsets[qt] + sizes[qt])
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
-    """Replace y by M y in place. Returns (iterations, converged)."""
-    n = y.size
+def _demean_column_numpy(y: np.ndarray, w: np.ndarray, codes: np.ndarray,
+                         inv_wsum: np.ndarray, offsets: np.ndarray, sizes: np.ndarray,
+                         tol: float, maxiter: int) -> tuple[int, bool]:
+    """The algorithm of :func:`gravity.hdfe.kernels._demean_column` in NumPy (same
+    steps, same stopping rule), for small samples."""
     q_count = codes.shape[0]
-    acc = np.empty(offsets[q_count - 1] + sizes[q_count - 1])
-    g0 = sizes[0]
-    c0 = codes[0]
-    # first group sums of y (and its squared norm)
-    _zero(acc, 0, g0)
-    potential = 0.0
-    for i in range(n):
-        acc[c0[i]] += w[i] * y[i]
-        potential += w[i] * y[i] * y[i]
-    _scale_means(acc, inv_wsum, 0, g0)
+    inv = [inv_wsum[offsets[q]:offsets[q] + sizes[q]] for q in range(q_count)]
+
+    def project(v: np.ndarray, q: int) -> np.ndarray:
+        means = np.bincount(codes[q], weights=w * v, minlength=int(sizes[q])) * inv[q]
+        return v - means[codes[q]]
+
+    def sweep(v: np.ndarray) -> np.ndarray:
+        for q in list(range(q_count)) + list(range(q_count - 2, -1, -1)):
+            v = project(v, q)
+        return v
+
     if q_count == 1:
-        for i in range(n):
-            y[i] -= acc[c0[i]]
+        y[:] = project(y, 0)
         return 1, True
-    # the symmetric sweep order 0, 1, ..., Q-1, ..., 1, 0
-    seq = np.empty(2 * q_count - 1, dtype=np.int64)
-    for q in range(q_count):
-        seq[q] = q
-        seq[2 * q_count - 2 - q] = q
-    # r = y - K y (the CG residual of (I - K) x = (I - K) y at x = 0)
-    v = np.empty(n)
-    _zero(acc, offsets[1], offsets[1] + sizes[1])
-    _sub_then_sum(y, v, w, c0, 0, codes[1], offsets[1], acc)
-    _scale_means(acc, inv_wsum, offsets[1], offsets[1] + sizes[1])
-    _chain(v, w, codes, inv_wsum, offsets, sizes, seq[1:], acc)
-    r = np.empty(n)
-    ssr = 0.0
-    for i in range(n):
-        ri = y[i] - (v[i] - acc[c0[i]])
-        r[i] = ri
-        ssr += w[i] * ri * ri
-    ss0 = potential
+    potential = ss0 = float(w @ (y * y))
+    r = y - sweep(y)
+    ssr = float(w @ (r * r))
     if ssr <= 1e-300 or ss0 <= 1e-300:
         return 0, True
-    u = np.zeros(n)
+    u = np.zeros_like(y)
     beta = 0.0
-    tol2 = tol * tol
     for it in range(1, maxiter + 1):
-        # u <- r + beta u with the group sums of u for the first projection
-        _zero(acc, 0, g0)
-        for i in range(n):
-            ui = r[i] + beta * u[i]
-            u[i] = ui
-            acc[c0[i]] += w[i] * ui
-        _scale_means(acc, inv_wsum, 0, g0)
-        # v <- K u, one fused pass per projection
-        _zero(acc, offsets[1], offsets[1] + sizes[1])
-        _sub_then_sum(u, v, w, c0, 0, codes[1], offsets[1], acc)
-        _scale_means(acc, inv_wsum, offsets[1], offsets[1] + sizes[1])
-        _chain(v, w, codes, inv_wsum, offsets, sizes, seq[1:], acc)
-        # v <- (I - K) u (last subtraction fused) and <u, v>_W
-        uv = 0.0
-        for i in range(n):
-            vi = u[i] - (v[i] - acc[c0[i]])
-            v[i] = vi
-            uv += w[i] * u[i] * vi
+        u = r + beta * u
+        v = u - sweep(u)
+        uv = float(w @ (u * v))
         if uv <= 0.0:
             return it, True
         alpha = ssr / uv
         improvement = alpha * ssr
         potential -= improvement
-        ssr_new = 0.0
-        for i in range(n):
-            y[i] -= alpha * u[i]
-            r[i] -= alpha * v[i]
-            ssr_new += w[i] * r[i] * r[i]
-        # stop at the tolerance, when the column is absorbed, or when the residual
-        # of the CG system is at rounding level (further steps would amplify noise)
-        if improvement <= tol2 * potential or potential <= 1e-24 * ss0 \
+        y -= alpha * u
+        r -= alpha * v
+        ssr_new = float(w @ (r * r))
+        if improvement <= tol * tol * potential or potential <= 1e-24 * ss0 \
                 or ssr_new <= 1e-28 * ss0:
             return it, True
         beta = ssr_new / ssr
@@ -169,12 +93,35 @@ def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
     return maxiter, False
 
 
-@nb.njit(cache=_CACHE, parallel=True)
-def _demean_columns(Y, w, codes, inv_wsum, offsets, sizes, tol, maxiter, iters, conv):
-    for k in nb.prange(Y.shape[0]):
-        it, ok = _demean_column(Y[k], w, codes, inv_wsum, offsets, sizes, tol, maxiter)
-        iters[k] = it
-        conv[k] = ok
+def _threads() -> int:
+    """Threads for the columns: ``NUMBA_NUM_THREADS`` when set, else the CPU count."""
+    env = os.environ.get("NUMBA_NUM_THREADS", "")
+    return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
+
+
+def _run_columns(work: np.ndarray, w: np.ndarray, codes: np.ndarray, inv: np.ndarray,
+                 offsets: np.ndarray, sizes: np.ndarray, tol: float, maxiter: int,
+                 iters: np.ndarray, conv: np.ndarray) -> None:
+    if work.shape[1] < NUMPY_MAX_ROWS:
+        kernel = _demean_column_numpy
+    else:
+        from .kernels import _demean_column
+
+        kernel = _demean_column
+
+    def one(j: int) -> None:
+        iters[j], conv[j] = kernel(work[j], w, codes, inv, offsets, sizes, tol, maxiter)
+
+    k = work.shape[0]
+    threads = min(k, _threads())
+    if threads <= 1 or kernel is _demean_column_numpy:
+        for j in range(k):
+            one(j)
+        return
+    pool = _POOL.get(threads)
+    if pool is None:
+        pool = _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="gravity-demean")
+    list(pool.map(one, range(k)))
 
 
 @dataclass
@@ -237,8 +184,8 @@ class FixedEffects:
         iters = np.zeros(k, dtype=np.int64)
         conv = np.zeros(k, dtype=np.bool_)
         if k:
-            _demean_columns(work, w, self.codes, inv, self.offsets, self.sizes,
-                            float(tol), int(maxiter), iters, conv)
+            _run_columns(work, w, self.codes, inv, self.offsets, self.sizes,
+                         float(tol), int(maxiter), iters, conv)
         return DemeanInfo(iters, conv)
 
     def demean(
