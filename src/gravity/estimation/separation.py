@@ -334,6 +334,21 @@ def _with_intercept(md: ModelData) -> np.ndarray:
     return np.column_stack([np.ones(md.nobs), md.X]) if md.intercept_as_fe else md.X
 
 
+#: demeaning tolerance of the certificate attempt (its orthogonality test rejects an
+#: inexact projection; a failed attempt runs the full checks at the ReLU's tolerance)
+CERTIFICATE_FIXEF_TOL = 1e-7
+
+
+def _certified(md: ModelData) -> bool:
+    """True when the first step of the ReLU proves that nothing is separated (see
+    :func:`_certifies_no_separation`): then neither the linear programme nor further
+    rectifier steps can find anything, and both are skipped."""
+    fe = md.fixed_effects if not md.intercept_as_fe else None
+    X = md.X if fe is not None else _with_intercept(md)
+    sep, _, ok = relu_separation(X, md.y, fe, maxiter=1, fixef_tol=CERTIFICATE_FIXEF_TOL)
+    return ok and not sep.any()
+
+
 def _lp_is_exact(md: ModelData) -> bool:
     """True when the simplex check holds every fixed-effect indicator (exact check)."""
     return sum(int(c.max()) + 1 for c in (md.user_fe_codes or []) if c.size) \
@@ -345,6 +360,8 @@ def drop_separated(md: ModelData, methods: frozenset[str], drop_singletons: bool
     """Apply the simplex and ReLU checks (Poisson) or the binary check to a
     :class:`ModelData`, dropping what they find (reasons ``separated_simplex``,
     ``separated_relu``) and re-pruning fixed effects until nothing changes."""
+    if not binary and methods & {"simplex", "relu"} and md.nobs and _certified(md):
+        return
     for _ in range(100):
         changed = False
         if binary:
