@@ -8,6 +8,7 @@ bilateral trade panels.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
@@ -58,8 +59,9 @@ _SUBMODULES = ("margins", "simulate")
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+    if name in _SUBMODULES or (not name.startswith("_") and name not in _LAZY
+                               and importlib.util.find_spec(f"{__name__}.{name}") is not None):
+        return importlib.import_module(f".{name}", __name__)  # e.g. gv.reporting
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
         globals()[name] = value
