@@ -163,16 +163,19 @@ def relu_separation(
     tol: float = RELU_TOL,
     maxiter: int = 1000,
     fixef_tol: float = 1e-9,
+    big: float | None = None,
 ) -> tuple[np.ndarray, int, bool]:
     """Boolean mask of separated observations by the iterative rectifier.
 
-    Returns ``(separated, iterations, converged)``.
+    Returns ``(separated, iterations, converged)``. ``big`` is the weight of the
+    ``y > 0`` rows (default ``max(1e6, N^2)``).
     """
     n = y.size
     zero = y == 0
     if not zero.any():
         return np.zeros(n, dtype=bool), 0, True
-    big = max(1e6, float(n) ** 2)  # weight on y > 0 rows: forces zhat ~ 0 there
+    if big is None:
+        big = max(1e6, float(n) ** 2)  # weight on y > 0 rows: forces zhat ~ 0 there
     w = np.where(zero, 1.0, big)
     Xc = X if X.shape[1] else np.empty((n, 0))
     if fe is None:
@@ -336,7 +339,11 @@ def _with_intercept(md: ModelData) -> np.ndarray:
 
 #: demeaning tolerance of the certificate attempt (its orthogonality test rejects an
 #: inexact projection; a failed attempt runs the full checks at the ReLU's tolerance)
-CERTIFICATE_FIXEF_TOL = 1e-7
+CERTIFICATE_FIXEF_TOL = 1e-6
+#: weight of the ``y > 0`` rows in the certificate attempt: any positive weights give a
+#: valid certificate; moderate ones keep the rounding of ``W r`` (and so the
+#: orthogonality test) small where ``N^2`` would amplify it
+CERTIFICATE_WEIGHT = 1e6
 
 
 def _certified(md: ModelData) -> bool:
@@ -345,7 +352,8 @@ def _certified(md: ModelData) -> bool:
     rectifier steps can find anything, and both are skipped."""
     fe = md.fixed_effects if not md.intercept_as_fe else None
     X = md.X if fe is not None else _with_intercept(md)
-    sep, _, ok = relu_separation(X, md.y, fe, maxiter=1, fixef_tol=CERTIFICATE_FIXEF_TOL)
+    sep, _, ok = relu_separation(X, md.y, fe, maxiter=1, fixef_tol=CERTIFICATE_FIXEF_TOL,
+                                 big=CERTIFICATE_WEIGHT)
     return ok and not sep.any()
 
 
