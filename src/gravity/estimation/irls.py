@@ -9,8 +9,8 @@ are absorbed by the weighted within-transformation of :mod:`gravity.hdfe`; as in
 ppmlhdfe and fixest (Correia, Guimaraes and Zylkin 2020; Stammann 2018), each
 demeaning is warm-started from the previous iteration (the working response minus
 its last fixed-effect component, the last demeaned regressors) and its tolerance
-starts loose (``1e-4``) and tightens with the change in deviance down to the
-configured tolerance. In the first step the regressors are demeaned to full
+starts loose (``1e-4``) and tightens with the change in deviance (``1e-3`` times
+the last relative change) down to the configured tolerance. In the first step the regressors are demeaned to full
 precision, and regressors absorbed by the fixed effects or collinear under the
 first IRLS weights are dropped (:mod:`gravity.estimation.collinearity`).
 
@@ -40,7 +40,7 @@ from .families import BoundFamily
 
 #: the demeaning tolerance of the next IRLS step: this factor times the last relative
 #: change in deviance (floored at the configured tolerance)
-INNER_TOL_FACTOR = 1e-2
+INNER_TOL_FACTOR = 1e-3
 #: loosest demeaning tolerance (first IRLS step, working response only)
 INNER_TOL_START = 1e-4
 #: the regressors are demeaned at least this precisely for the collinearity check

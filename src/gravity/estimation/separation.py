@@ -27,7 +27,10 @@ Three methods, as in ppmlhdfe:
   ``y > 0`` and 1 on ``y = 0``, set ``u_i = max(zhat_i, 0)`` on ``y = 0`` and 0 elsewhere,
   and repeat until ``zhat >= -tol`` on ``y = 0``; observations with ``zhat_i > tol``
   are separated. It scales to any number of fixed effects (each step is one
-  within-transformation).
+  within-transformation, warm-started from the last). Each step also tries a
+  certificate that nothing is separated (a vector orthogonal to ``[X, D]`` and
+  positive on every ``y = 0`` row, :func:`_certifies_no_separation`): on panels
+  without separation the check stops after its first step.
 """
 
 from __future__ import annotations
@@ -159,17 +162,20 @@ def relu_separation(
     fe: Demeaner | None,
     tol: float = RELU_TOL,
     maxiter: int = 1000,
-    fixef_tol: float = 1e-6,
+    fixef_tol: float = 1e-9,
+    big: float | None = None,
 ) -> tuple[np.ndarray, int, bool]:
     """Boolean mask of separated observations by the iterative rectifier.
 
-    Returns ``(separated, iterations, converged)``.
+    Returns ``(separated, iterations, converged)``. ``big`` is the weight of the
+    ``y > 0`` rows (default ``max(1e6, N^2)``).
     """
     n = y.size
     zero = y == 0
     if not zero.any():
         return np.zeros(n, dtype=bool), 0, True
-    big = max(1e6, float(n) ** 2)  # weight on y > 0 rows: forces zhat ~ 0 there
+    if big is None:
+        big = max(1e6, float(n) ** 2)  # weight on y > 0 rows: forces zhat ~ 0 there
     w = np.where(zero, 1.0, big)
     Xc = X if X.shape[1] else np.empty((n, 0))
     if fe is None:
@@ -179,21 +185,32 @@ def relu_separation(
         xt = fe.demean(Xc, w, tol=fixef_tol)[0] if Xc.shape[1] else Xc
     keep_cols = _independent_columns(xt, w, raw=Xc if fe is not None else None)
     xt = xt[:, keep_cols]
+    if xt.shape[1]:
+        xw = xt * w[:, None]
+        gram = xw.T @ xt
     u = zero.astype(float)
+    fe_part = np.zeros(n)  # fixed-effect part of the last u (warm start of the demeaning)
     zhat = u
     converged = False
     it = 0
     for it in range(1, maxiter + 1):  # noqa: B007 (returned)
-        ut = fe.demean(u, w, tol=fixef_tol)[0] if fe is not None else u
+        if fe is not None:
+            ut = fe.demean(u - fe_part, w, tol=fixef_tol)[0]
+            fe_part = u - ut
+        else:
+            ut = u
         if xt.shape[1]:
-            xw = xt * w[:, None]
-            beta = np.linalg.lstsq(xw.T @ xt, xw.T @ ut, rcond=None)[0]
+            beta = np.linalg.lstsq(gram, xw.T @ ut, rcond=None)[0]
             resid = ut - xt @ beta
         else:
             resid = ut
         zhat = u - resid  # weighted projection of u on the span of X and D
         top = float(u.max())
         if top <= 1e-12:  # u vanished: nothing is separated
+            converged = True
+            zhat = np.zeros(n)
+            break
+        if _certifies_no_separation(resid, zero, u, w, fixef_tol, Xc, fe):
             converged = True
             zhat = np.zeros(n)
             break
@@ -206,6 +223,40 @@ def relu_separation(
     top = max(float(zhat[zero].max()), 1e-300)
     separated = zero & (zhat > 10 * tol * top) if converged else np.zeros(n, dtype=bool)
     return separated, it, converged
+
+
+def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
+                              w: np.ndarray, fixef_tol: float, X: np.ndarray,
+                              fe: Demeaner | None) -> bool:
+    r"""True when ``t = W (u - zhat)`` shows that no observation is separated.
+
+    ``t`` is orthogonal to the span of ``A = [X, D]`` (it is ``W`` times a weighted
+    least-squares residual). If ``t_i > 0`` on every ``y = 0`` row, then for any
+    direction ``z = A gamma`` with ``z = 0`` on ``y > 0`` and ``z >= 0`` on ``y = 0``,
+    ``0 = t'z = sum_{y=0} t_i z_i`` forces ``z = 0`` (Gordan's alternative): no
+    separating direction exists. Numerically, the residual must exceed
+    ``10 fixef_tol ||u||_W`` on every such row, and ``t`` must be orthogonal to every
+    fixed-effect indicator and regressor (scaled to unit maximum) to ``1e-4`` times
+    ``sum_{y=0} t_i``: an inexact projection (extreme weights can stop the demeaning
+    early) does not certify. On gravity panels without separation this holds at the
+    first step.
+    """
+    rz = resid[zero]
+    margin = 10.0 * fixef_tol * float(np.sqrt(w @ (u * u))) + 1e-12
+    if float(rz.min()) <= margin:
+        return False
+    t = w * resid
+    bound = 1e-4 * float(rz.sum())
+    for j in range(X.shape[1]):
+        scale = float(np.abs(X[:, j]).max())
+        if scale > 0 and abs(float(t @ X[:, j])) / scale > bound:
+            return False
+    codes = getattr(fe, "codes", None) if fe is not None else None
+    if codes is not None:
+        for c in codes:
+            if float(np.abs(np.bincount(c, weights=t)).max()) > bound:
+                return False
+    return True
 
 
 def _has_constant(X: np.ndarray) -> bool:
@@ -286,11 +337,39 @@ def _with_intercept(md: ModelData) -> np.ndarray:
     return np.column_stack([np.ones(md.nobs), md.X]) if md.intercept_as_fe else md.X
 
 
+#: demeaning tolerance of the certificate attempt (its orthogonality test rejects an
+#: inexact projection; a failed attempt runs the full checks at the ReLU's tolerance)
+CERTIFICATE_FIXEF_TOL = 1e-6
+#: weight of the ``y > 0`` rows in the certificate attempt: any positive weights give a
+#: valid certificate; moderate ones keep the rounding of ``W r`` (and so the
+#: orthogonality test) small where ``N^2`` would amplify it
+CERTIFICATE_WEIGHT = 1e6
+
+
+def _certified(md: ModelData) -> bool:
+    """True when the first step of the ReLU proves that nothing is separated (see
+    :func:`_certifies_no_separation`): then neither the linear programme nor further
+    rectifier steps can find anything, and both are skipped."""
+    fe = md.fixed_effects if not md.intercept_as_fe else None
+    X = md.X if fe is not None else _with_intercept(md)
+    sep, _, ok = relu_separation(X, md.y, fe, maxiter=1, fixef_tol=CERTIFICATE_FIXEF_TOL,
+                                 big=CERTIFICATE_WEIGHT)
+    return ok and not sep.any()
+
+
+def _lp_is_exact(md: ModelData) -> bool:
+    """True when the simplex check holds every fixed-effect indicator (exact check)."""
+    return sum(int(c.max()) + 1 for c in (md.user_fe_codes or []) if c.size) \
+        <= MAX_DUMMY_COLUMNS
+
+
 def drop_separated(md: ModelData, methods: frozenset[str], drop_singletons: bool = True,
                    binary: bool = False) -> None:
     """Apply the simplex and ReLU checks (Poisson) or the binary check to a
     :class:`ModelData`, dropping what they find (reasons ``separated_simplex``,
     ``separated_relu``) and re-pruning fixed effects until nothing changes."""
+    if not binary and methods & {"simplex", "relu"} and md.nobs and _certified(md):
+        return
     for _ in range(100):
         changed = False
         if binary:
@@ -300,15 +379,23 @@ def drop_separated(md: ModelData, methods: frozenset[str], drop_singletons: bool
                     md.subset(~sep, "separated_simplex")
                     changed = True
         else:
+            # with every fixed-effect indicator in the linear programme the simplex
+            # check is exact and the ReLU has nothing to add
+            exact = _lp_is_exact(md)
             if "simplex" in methods and md.nobs:
                 sep = simplex_separation(_with_intercept(md), md.y, md.user_fe_codes)
                 if sep.any():
                     md.subset(~sep, "separated_simplex")
                     changed = True
-            if "relu" in methods and md.nobs:
+            if "relu" in methods and md.nobs and not ("simplex" in methods and exact):
                 fe = md.fixed_effects if not md.intercept_as_fe else None
                 X = md.X if fe is not None else _with_intercept(md)
                 sep, iterations, ok = relu_separation(X, md.y, fe)
+                if not ok and _lp_is_exact(md):
+                    # the rectifier can crawl on small, badly conditioned designs: the
+                    # exact linear programme answers instead
+                    sep, ok = simplex_separation(_with_intercept(md), md.y,
+                                                 md.user_fe_codes), True
                 if not ok:
                     warnings.warn(f"the ReLU separation check did not converge in "
                                   f"{iterations} iterations: separated observations may "

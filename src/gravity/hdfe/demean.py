@@ -21,7 +21,12 @@ Stopping rule: each CG step lowers the squared W-norm of the remaining error by
 ``tol**2`` times the current residual sum of squares (or when the column is
 absorbed by the fixed effects to machine precision).
 
-The kernels are compiled with numba; columns are processed in parallel.
+Each CG step applies the ``2Q - 1`` projections in ``2Q + 1`` passes over the data
+(the subtraction of one projection fused with the group sums of the next). The
+kernels are compiled with numba (:mod:`gravity.hdfe.kernels`, loaded on the first
+large sample); columns are processed in parallel threads (the kernels release the
+GIL). Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy, so
+that small fits never wait for numba's compiler.
 Callers can warm-start: any vector that differs from ``y`` by an element of the
 range of ``D`` (e.g. the previous residual of a slowly changing working
 response) has the same ``M y`` and converges in fewer steps.
@@ -29,129 +34,58 @@ response) has the same ``M y`` and converges in fewer steps.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
-_CACHE = True
+#: samples with fewer rows are demeaned by the NumPy version of the same algorithm
+#: (:func:`_demean_column_numpy`): no numba import or compilation for small fits
+NUMPY_MAX_ROWS = 20_000
+_POOL: dict[int, ThreadPoolExecutor] = {}
 
 
-@nb.njit(cache=_CACHE, nogil=True)
-def _group_means(v, w, code, inv_wsum, acc):
-    """acc <- weighted mean of v within each group of one fixed effect."""
-    for g in range(acc.size):
-        acc[g] = 0.0
-    for i in range(v.size):
-        acc[code[i]] += w[i] * v[i]
-    for g in range(acc.size):
-        acc[g] *= inv_wsum[g]
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _project(v, w, code, inv_wsum, acc):
-    """v <- v - P_q v for one fixed effect (weighted group means subtracted)."""
-    _group_means(v, w, code, inv_wsum, acc)
-    for i in range(v.size):
-        v[i] -= acc[code[i]]
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _sym_sweep(v, w, codes, inv_wsum, offsets, sizes, acc):
-    """v <- K v with K = A_1 ... A_Q ... A_1."""
+def _demean_column_numpy(y: np.ndarray, w: np.ndarray, codes: np.ndarray,
+                         inv_wsum: np.ndarray, offsets: np.ndarray, sizes: np.ndarray,
+                         tol: float, maxiter: int) -> tuple[int, bool]:
+    """The algorithm of :func:`gravity.hdfe.kernels._demean_column` in NumPy (same
+    steps, same stopping rule), for small samples."""
     q_count = codes.shape[0]
-    for q in range(q_count):
-        _project(v, w, codes[q], inv_wsum[offsets[q]:offsets[q] + sizes[q]], acc[:sizes[q]])
-    for q in range(q_count - 2, -1, -1):
-        _project(v, w, codes[q], inv_wsum[offsets[q]:offsets[q] + sizes[q]], acc[:sizes[q]])
+    inv = [inv_wsum[offsets[q]:offsets[q] + sizes[q]] for q in range(q_count)]
 
+    def project(v: np.ndarray, q: int) -> np.ndarray:
+        means = np.bincount(codes[q], weights=w * v, minlength=int(sizes[q])) * inv[q]
+        return v - means[codes[q]]
 
-@nb.njit(cache=_CACHE, nogil=True)
-def _wdot(w, a, b):
-    s = 0.0
-    for i in range(a.size):
-        s += w[i] * a[i] * b[i]
-    return s
+    def sweep(v: np.ndarray) -> np.ndarray:
+        for q in list(range(q_count)) + list(range(q_count - 2, -1, -1)):
+            v = project(v, q)
+        return v
 
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _update_and_project(u, r, beta, v, w, code, inv_wsum, acc):
-    """u <- r + beta u, then v <- A_q u (fuses the CG direction update with the first
-    projection of the sweep: one pass fewer)."""
-    n = u.size
-    g_count = acc.size
-    for g in range(g_count):
-        acc[g] = 0.0
-    for i in range(n):
-        ui = r[i] + beta * u[i]
-        u[i] = ui
-        acc[code[i]] += w[i] * ui
-    for g in range(g_count):
-        acc[g] *= inv_wsum[g]
-    for i in range(n):
-        v[i] = u[i] - acc[code[i]]
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _project_and_close(u, v, w, code, inv_wsum, acc):
-    """v <- u - A_q v and return <u, v>_W (fuses the last projection of the sweep with
-    the CG product (I - K) u and its inner product: two passes fewer)."""
-    _group_means(v, w, code, inv_wsum, acc)
-    uv = 0.0
-    for i in range(u.size):
-        vi = u[i] - (v[i] - acc[code[i]])
-        v[i] = vi
-        uv += w[i] * u[i] * vi
-    return uv
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
-    """Replace y by M y in place. Returns (iterations, converged)."""
-    n = y.size
-    q_count = codes.shape[0]
-    acc = np.empty(sizes.max())
     if q_count == 1:
-        _project(y, w, codes[0], inv_wsum[: sizes[0]], acc[: sizes[0]])
+        y[:] = project(y, 0)
         return 1, True
-    v = y.copy()
-    _sym_sweep(v, w, codes, inv_wsum, offsets, sizes, acc)
-    r = np.empty(n)
-    for i in range(n):
-        r[i] = y[i] - v[i]
-    ssr = _wdot(w, r, r)
-    potential = _wdot(w, y, y)
-    ss0 = potential
+    potential = ss0 = float(w @ (y * y))
+    r = y - sweep(y)
+    ssr = float(w @ (r * r))
     if ssr <= 1e-300 or ss0 <= 1e-300:
         return 0, True
-    u = np.zeros(n)
+    u = np.zeros_like(y)
     beta = 0.0
-    tol2 = tol * tol
-    inv0 = inv_wsum[: sizes[0]]
-    acc0 = acc[: sizes[0]]
     for it in range(1, maxiter + 1):
-        # v = (I - K) u with K = A_1 A_2 ... A_Q ... A_2 A_1, after u = r + beta u
-        _update_and_project(u, r, beta, v, w, codes[0], inv0, acc0)
-        for q in range(1, q_count):
-            _project(v, w, codes[q], inv_wsum[offsets[q]:offsets[q] + sizes[q]],
-                     acc[:sizes[q]])
-        for q in range(q_count - 2, 0, -1):
-            _project(v, w, codes[q], inv_wsum[offsets[q]:offsets[q] + sizes[q]],
-                     acc[:sizes[q]])
-        uv = _project_and_close(u, v, w, codes[0], inv0, acc0)
+        u = r + beta * u
+        v = u - sweep(u)
+        uv = float(w @ (u * v))
         if uv <= 0.0:
             return it, True
         alpha = ssr / uv
         improvement = alpha * ssr
         potential -= improvement
-        ssr_new = 0.0
-        for i in range(n):
-            y[i] -= alpha * u[i]
-            r[i] -= alpha * v[i]
-            ssr_new += w[i] * r[i] * r[i]
-        # stop at the tolerance, when the column is absorbed, or when the residual
-        # of the CG system is at rounding level (further steps would amplify noise)
-        if improvement <= tol2 * potential or potential <= 1e-24 * ss0 \
+        y -= alpha * u
+        r -= alpha * v
+        ssr_new = float(w @ (r * r))
+        if improvement <= tol * tol * potential or potential <= 1e-24 * ss0 \
                 or ssr_new <= 1e-28 * ss0:
             return it, True
         beta = ssr_new / ssr
@@ -159,12 +93,35 @@ def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
     return maxiter, False
 
 
-@nb.njit(cache=_CACHE, parallel=True)
-def _demean_columns(Y, w, codes, inv_wsum, offsets, sizes, tol, maxiter, iters, conv):
-    for k in nb.prange(Y.shape[0]):
-        it, ok = _demean_column(Y[k], w, codes, inv_wsum, offsets, sizes, tol, maxiter)
-        iters[k] = it
-        conv[k] = ok
+def _threads() -> int:
+    """Threads for the columns: ``NUMBA_NUM_THREADS`` when set, else the CPU count."""
+    env = os.environ.get("NUMBA_NUM_THREADS", "")
+    return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
+
+
+def _run_columns(work: np.ndarray, w: np.ndarray, codes: np.ndarray, inv: np.ndarray,
+                 offsets: np.ndarray, sizes: np.ndarray, tol: float, maxiter: int,
+                 iters: np.ndarray, conv: np.ndarray) -> None:
+    if work.shape[1] < NUMPY_MAX_ROWS:
+        kernel = _demean_column_numpy
+    else:
+        from .kernels import _demean_column
+
+        kernel = _demean_column
+
+    def one(j: int) -> None:
+        iters[j], conv[j] = kernel(work[j], w, codes, inv, offsets, sizes, tol, maxiter)
+
+    k = work.shape[0]
+    threads = min(k, _threads())
+    if threads <= 1 or kernel is _demean_column_numpy:
+        for j in range(k):
+            one(j)
+        return
+    pool = _POOL.get(threads)
+    if pool is None:
+        pool = _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="gravity-demean")
+    list(pool.map(one, range(k)))
 
 
 @dataclass
@@ -227,8 +184,8 @@ class FixedEffects:
         iters = np.zeros(k, dtype=np.int64)
         conv = np.zeros(k, dtype=np.bool_)
         if k:
-            _demean_columns(work, w, self.codes, inv, self.offsets, self.sizes,
-                            float(tol), int(maxiter), iters, conv)
+            _run_columns(work, w, self.codes, inv, self.offsets, self.sizes,
+                         float(tol), int(maxiter), iters, conv)
         return DemeanInfo(iters, conv)
 
     def demean(

@@ -1,0 +1,50 @@
+"""The NumPy path of the demeaning (small samples) and the numba kernel (large ones)
+are one algorithm: same iterations, same result; threads do not change the result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gravity.hdfe import demean
+from gravity.hdfe.demean import FixedEffects
+from gravity.hdfe.factors import recode
+
+
+def _problem(n_fe: int, n: int = 3000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    sizes = [60, 45, 300][:n_fe]
+    codes = [recode(rng.integers(0, s, n))[0] for s in sizes]
+    w = rng.exponential(size=n)
+    Y = rng.normal(size=(n, 3)) + 0.1 * codes[0][:, None]
+    return codes, w, Y
+
+
+@pytest.mark.parametrize("n_fe", [1, 2, 3])
+def test_numpy_path_equals_numba_kernel(monkeypatch, n_fe):
+    codes, w, Y = _problem(n_fe)
+    fe = FixedEffects(codes)
+    monkeypatch.setattr(demean, "NUMPY_MAX_ROWS", 10**9)
+    r_np, info_np = fe.demean(Y, w, tol=1e-10)
+    monkeypatch.setattr(demean, "NUMPY_MAX_ROWS", 0)
+    r_nb, info_nb = fe.demean(Y, w, tol=1e-10)
+    assert info_np.converged.all() and info_nb.converged.all()
+    np.testing.assert_array_equal(info_np.iterations, info_nb.iterations)
+    np.testing.assert_allclose(r_np, r_nb, rtol=0, atol=1e-11 * np.abs(Y).max())
+    # and both are the weighted residual on the dummies (exact least squares)
+    D = np.hstack([np.eye(int(c.max()) + 1)[c] for c in codes])
+    sw = np.sqrt(w)
+    coef = np.linalg.lstsq(D * sw[:, None], Y * sw[:, None], rcond=None)[0]
+    np.testing.assert_allclose(r_nb, Y - D @ coef, rtol=0, atol=1e-8)
+
+
+def test_threads_do_not_change_the_result(monkeypatch):
+    codes, w, Y = _problem(3)
+    fe = FixedEffects(codes)
+    monkeypatch.setattr(demean, "NUMPY_MAX_ROWS", 0)
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    r1, i1 = fe.demean(Y, w, tol=1e-9)
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
+    r2, i2 = fe.demean(Y, w, tol=1e-9)
+    np.testing.assert_array_equal(r1, r2)
+    np.testing.assert_array_equal(i1.iterations, i2.iterations)
