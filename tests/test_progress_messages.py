@@ -37,8 +37,16 @@ def test_verbose_logs_each_iteration(capsys, model):
     assert np.array_equal(quiet.params, fit.params)
 
 
-def test_kernels_are_compiled_after_a_fit():
-    gv.ppml("y ~ x | g", _data())
+def test_kernels_are_compiled_after_a_large_fit():
+    """A sample above the NumPy path's size runs (and so compiles or loads) the numba
+    kernels; the check itself never imports numba."""
+    from gravity.hdfe.demean import NUMPY_MAX_ROWS
+
+    rng = np.random.default_rng(1)
+    n = NUMPY_MAX_ROWS + 1000
+    d = pd.DataFrame({"y": rng.poisson(3, n).astype(float), "x": rng.normal(size=n),
+                      "g": rng.integers(0, 50, n), "h": rng.integers(0, 40, n)})
+    gv.ppml("y ~ x | g + h", d)
     assert notice.kernels_compiled()
 
 
