@@ -133,6 +133,18 @@ def lag_columns(term: LagTerm, data: pd.DataFrame, panel: Panel | None
     return cols, names, unavailable
 
 
+def panel_tuple(panel_id: Any) -> tuple[str, str] | None:
+    """``panel_id`` as a ``(unit, time)`` tuple: from a tuple/list, ``"unit+time"`` or
+    fixest's ``"~unit+time"``."""
+    if panel_id is None:
+        return None
+    cols = [c.strip() for c in panel_id.replace("~", "").split("+")] \
+        if isinstance(panel_id, str) else [str(c) for c in panel_id]
+    if len(cols) != 2 or not all(cols):
+        raise InputError(f"panel_id must name two columns (unit, time), got {panel_id!r}")
+    return cols[0], cols[1]
+
+
 def make_panel(data: pd.DataFrame, panel_id: Any) -> Panel | None:
     """Unit codes and time periods of ``panel_id=(unit, time)`` (None when not given)."""
     if panel_id is None:
