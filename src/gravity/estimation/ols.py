@@ -21,11 +21,11 @@ from ..inference.vcov import SSC, parse_vcov, resolve_ssc
 from .assemble import build_result, with_warnings
 from .collinearity import drop_collinear
 from .design import prepare
-from .terms import panel_tuple
 from .families import Gaussian
 from .irls import IRLSSettings, report_demeaning, solve_normal
 from .record import FitSettings
 from .results import LinearResults
+from .terms import panel_tuple
 
 
 def ols(

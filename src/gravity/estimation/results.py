@@ -20,10 +20,10 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import EstimationError, GravityWarning, InputError, MissingColumnError
-from ..hdfe.recover import recover_fixed_effects
-from ..inference.delta import DeltaMethodResult, delta_method
 from ..hdfe.factors import is_nested
+from ..hdfe.recover import recover_fixed_effects
 from ..inference.bootstrap import WildBootstrap, design_with_dummies, wild_cluster_bootstrap
+from ..inference.delta import DeltaMethodResult, delta_method
 from ..inference.jackknife import LinearDesign
 from ..inference.vcov import (
     LINEAR_ONLY,
