@@ -18,7 +18,6 @@ passed as dummy columns (one level dropped from each but the first).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,9 +93,7 @@ def wild_cluster_bootstrap(X: np.ndarray, y: np.ndarray, clusters: np.ndarray, c
                                parallel=False)
     boot.get_scores(bootstrap_type=bootstrap_type, impose_null=impose_null, adj=adj,
                     cluster_adj=cluster_adj)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*full_enumeration.*")
-        _, draws, full = boot.get_weights(weights_type=weights_type)
+    _, draws, full = boot.get_weights(weights_type=weights_type)
     boot.get_numer()
     boot.get_denom()
     boot.get_tboot()
