@@ -1,0 +1,155 @@
+"""Variance options against independent references on the same data.
+
+* HC2/HC3: statsmodels with the fixed effects written out as dummies (hat values of
+  the full model, as fixest's exact ``vcov_hetero``), weighted and not, zero to three
+  fixed effects; pyfixest (no fixed effects) multiplies them by ``N/(N-K)``.
+* CRV3: pyfixest's jackknife (closed form, nested fixed effects, and re-projected
+  fixed effects that are not nested in the clusters).
+* Newey-West and Driscoll-Kraay: pyfixest's panel HAC estimators (lag given and the
+  default ``floor(T^(1/4))``), with and without fixed effects.
+* Wild cluster bootstrap: pyfixest's ``wildboottest`` (the same engine): equal
+  p-values with the same seed, and the sample t equal to our CRV1 t.
+
+Tolerances: 1e-8 relative for closed forms (HC2/HC3, CRV3, HAC); bootstrap p-values
+exactly equal for the same draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gravity as gv
+
+pf = pytest.importorskip("pyfixest")
+sm = pytest.importorskip("statsmodels.api")
+
+TOL = {"fixef_tol": 1e-12}
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    units, years = 30, 9
+    d = pd.DataFrame({"unit": np.repeat(np.arange(units), years),
+                      "year": np.tile(np.arange(2001, 2001 + years), units)})
+    n = len(d)
+    d["x"] = rng.normal(size=n) + 0.5 * np.repeat(rng.normal(size=units), years)
+    d["z"] = rng.normal(size=n)
+    d["region"] = d["unit"] % 12
+    d["sector"] = rng.integers(0, 5, n)
+    shock = rng.normal(size=years)[d["year"] - 2001]
+    ar = np.zeros(n)
+    e = rng.normal(size=n)
+    for t in range(years):  # serially correlated errors within unit
+        rows = d["year"].to_numpy() == 2001 + t
+        ar[rows] = (0.6 * ar[np.roll(rows, -1)] if t else 0.0) + e[rows]
+    d["y"] = 0.3 * d["x"] - 0.2 * d["z"] + shock + ar * (1 + 0.5 * np.abs(d["x"]))
+    d["w"] = rng.uniform(0.5, 2.0, n)
+    return d
+
+
+def _dummies(d: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    parts = [pd.get_dummies(d[c], prefix=c, drop_first=q > 0, dtype=float)
+             for q, c in enumerate(cols)]
+    return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=d.index)
+
+
+@pytest.mark.parametrize("kind", ["HC2", "HC3"])
+@pytest.mark.parametrize("fes", [[], ["unit"], ["unit", "year"], ["unit", "year", "sector"]])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hc2_hc3_match_statsmodels_with_dummies(panel, kind, fes, weighted):
+    d = panel
+    formula = "y ~ x + z" + (" | " + " + ".join(fes) if fes else "")
+    ours = gv.ols(formula, d, vcov=kind, weights="w" if weighted else None, **TOL)
+    X = pd.concat([d[["x", "z"]], _dummies(d, fes)], axis=1)
+    if not fes:
+        X = sm.add_constant(X)
+    model = sm.WLS(d["y"], X, weights=d["w"]) if weighted else sm.OLS(d["y"], X)
+    ref = model.fit(cov_type=kind)
+    np.testing.assert_allclose(ours.params[["x", "z"]], ref.params[["x", "z"]], rtol=1e-9)
+    np.testing.assert_allclose(ours.bse[["x", "z"]], ref.bse[["x", "z"]], rtol=1e-8)
+    if not fes:
+        np.testing.assert_allclose(ours.bse["(Intercept)"], ref.bse["const"], rtol=1e-8)
+
+
+def test_hc2_hc3_relation_to_pyfixest(panel):
+    """pyfixest applies its heteroskedastic factor N/(N-K) to HC2/HC3 as well; fixest
+    and statsmodels do not (the factor is the only difference)."""
+    n, k = len(panel), 3
+    for kind in ("HC2", "HC3"):
+        ours = gv.ols("y ~ x + z", panel, vcov=kind)
+        ref = pf.feols("y ~ x + z", panel, vcov=kind)
+        np.testing.assert_allclose(ours.bse.to_numpy() ** 2 * n / (n - k),
+                                   ref.se().to_numpy() ** 2, rtol=1e-10)
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + z", "y ~ x + z | unit",
+                                     "y ~ x + z | unit + year"])
+def test_crv3_matches_pyfixest(panel, formula):
+    ours = gv.ols(formula, panel, vcov={"CRV3": "region"}, **TOL)
+    ref = pf.feols(formula, panel, vcov={"CRV3": "region"})
+    np.testing.assert_allclose(ours.bse.to_numpy(), ref.se().to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(ours.pvalues.to_numpy(), ref.pvalue().to_numpy(), rtol=1e-6)
+    assert ours.df_t == 11 and ours.n_clusters == (12,)
+    # with_vcov on a fit clustered by another variable needs no data: region is kept
+    other = gv.ols(formula, panel, vcov={"CRV1": "region"}, **TOL)
+    np.testing.assert_allclose(other.with_vcov({"CRV3": "region"}).bse, ours.bse, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["NW", "DK"])
+@pytest.mark.parametrize("formula", ["y ~ x + z", "y ~ x + z | unit", "y ~ x + z | unit + year"])
+@pytest.mark.parametrize("lag", [None, 2])
+def test_panel_hac_matches_pyfixest(panel, kind, formula, lag):
+    spec = {kind: "unit+year"} if lag is None else {kind: "unit+year", "lag": lag}
+    ours = gv.ols(formula, panel, vcov=spec, **TOL)
+    kwargs = {"time_id": "year", "panel_id": "unit"} | ({} if lag is None else {"lag": lag})
+    ref = pf.feols(formula, panel, vcov=kind, vcov_kwargs=kwargs)
+    np.testing.assert_allclose(ours.bse.to_numpy(), ref.se().to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(ours.pvalues.to_numpy(), ref.pvalue().to_numpy(), rtol=1e-6)
+    assert ours.df_t == ref._df_t == 8
+
+
+def test_panel_id_on_the_estimator(panel):
+    by_dict = gv.ols("y ~ x + z | unit", panel, vcov={"DK": "unit+year"}, **TOL)
+    fit = gv.ols("y ~ x + z | unit", panel, panel_id=("unit", "year"), **TOL)
+    np.testing.assert_allclose(fit.with_vcov("DK").bse, by_dict.bse, rtol=1e-12)
+    assert fit.with_vcov("NW").vcov_type == "NW: unit + year"
+    ppml = gv.ppml("y ~ x + z | unit", panel.assign(y=np.exp(panel["y"] / 3)),
+                   panel_id="unit+year", vcov="NW")
+    assert np.all(np.isfinite(ppml.bse)) and ppml.df_t == np.inf
+    with pytest.raises(ValueError, match="panel_id"):
+        gv.ols("y ~ x | unit", panel, vcov="NW")
+    with pytest.raises(gv.EstimationError, match="least squares"):
+        ppml.with_vcov("HC2")
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + z", "y ~ x + z | unit", "y ~ x + z | unit + year"])
+def test_wild_bootstrap_matches_pyfixest(panel, formula):
+    ours = gv.ols(formula, panel, vcov={"CRV1": "region"}, **TOL)
+    ref = pf.feols(formula, panel, vcov={"CRV1": "region"})
+    # 12 clusters: 4096 sign patterns; 200 random draws, the same with the same seed.
+    # The all +1 and all -1 patterns reproduce the sample t (|t*| = |t|): the strict
+    # comparison then depends on rounding, so such ties may count differently
+    boot = ours.wildboottest("x", B=200, seed=42)
+    theirs = ref.wildboottest(param="x", reps=200, seed=42)
+    assert boot.pvalue == pytest.approx(float(theirs["Pr(>|t|)"]), abs=1e-12)
+    assert boot.statistic == pytest.approx(ours.tvalues["x"], rel=1e-10)
+    assert not boot.full_enumeration and boot.draws == 200 and boot.n_clusters == 12
+    # 4999 draws > 4096: every pattern once (no randomness), up to the two ties
+    full = ours.wildboottest("x", B=4999, seed=1)
+    theirs = ref.wildboottest(param="x", reps=4999, seed=2)
+    assert full.full_enumeration and full.draws == 4096
+    assert abs(full.pvalue - float(theirs["Pr(>|t|)"])) <= 2 / 4096 + 1e-12
+    assert "x = 0" in str(full)
+
+
+def test_wild_bootstrap_input_errors(panel):
+    fit = gv.ols("y ~ x + z | unit", panel, vcov="hetero")
+    with pytest.raises(gv.InputError, match="cluster"):
+        fit.wildboottest("x")
+    with pytest.raises(gv.InputError, match="not a coefficient"):
+        fit.wildboottest("nope", cluster="unit")
+    with pytest.raises(gv.EstimationError, match="unweighted"):
+        gv.ols("y ~ x | unit", panel, weights="w").wildboottest("x")
