@@ -153,3 +153,14 @@ def test_wild_bootstrap_input_errors(panel):
         fit.wildboottest("nope", cluster="unit")
     with pytest.raises(gv.EstimationError, match="unweighted"):
         gv.ols("y ~ x | unit", panel, weights="w").wildboottest("x")
+
+
+@pytest.mark.parametrize("kind", ["NW", "DK"])
+@pytest.mark.parametrize("formula", ["c ~ x + z", "c ~ x + z | unit"])
+def test_panel_hac_for_ppml_matches_pyfixest(panel, kind, formula):
+    d = panel.assign(c=np.random.default_rng(5).poisson(np.exp(0.3 * panel["x"])).astype(float))
+    ours = gv.ppml(formula, d, vcov={kind: "unit+year", "lag": 2}, tol=1e-12, fixef_tol=1e-12)
+    ref = pf.fepois(formula, d, vcov=kind, iwls_tol=1e-12, fixef_tol=1e-12,
+                    vcov_kwargs={"lag": 2, "time_id": "year", "panel_id": "unit"})
+    np.testing.assert_allclose(ours.params.to_numpy(), ref.coef().to_numpy(), rtol=1e-7)
+    np.testing.assert_allclose(ours.bse.to_numpy(), ref.se().to_numpy(), rtol=1e-6)

@@ -324,6 +324,8 @@ class RegressionResults:
         if self.fe_names:
             head.append("Fixed effects: " + ", ".join(
                 f"{n} ({s:,})" for n, s in zip(self.fe_names, self.fe_sizes, strict=True)))
+        if r.formula.slopes:
+            head.append("Varying slopes: " + ", ".join(s.label for s in r.formula.slopes))
         vc = f"Standard errors: {self.vcov_type}"
         if self.n_clusters:
             vc += " (" + ", ".join(f"{g:,} clusters" for g in self.n_clusters) + ")"
