@@ -130,6 +130,9 @@ def test_lags_and_leads_match_hand_made_columns(panel, step):
     assert list(ours.params.index) == ["x", "l(x, 1)", "l(x, 2)", "f(z, 1)"]
     assert ours.dropped["lag"] == len(d) - len(sample)
     assert ours.nobs == ref._N
+    fitted = ours.predict(d)  # lags rebuilt on newdata from panel_id
+    np.testing.assert_allclose(fitted[ours.in_sample], ours.fittedvalues, atol=1e-10)
+    assert np.isnan(fitted[~ours.in_sample]).all()
     np.testing.assert_allclose(ours.params.to_numpy(), ref.coef().to_numpy(), atol=1e-8)
     np.testing.assert_allclose(ours.bse.to_numpy(), ref.se().to_numpy(), rtol=1e-6)
 
@@ -172,6 +175,13 @@ def test_varying_slopes_match_dummy_regression(panel):
     ref = sm.OLS(d["y"], X).fit()
     np.testing.assert_allclose(ours.params.to_numpy(), ref.params[["x", "z"]], atol=1e-8)
     np.testing.assert_allclose(ours.bse.to_numpy(), ref.bse[["x", "z"]], rtol=1e-6)
+    # the slopes and fixed effects themselves, and predictions from them
+    fe = ours.fixed_effects()
+    np.testing.assert_allclose(fe["unit[[trend]]"].to_numpy(),
+                               ref.params[[f"unit_{u}_t" for u in fe["unit"].index]], atol=1e-7)
+    np.testing.assert_allclose(fe["unit"].to_numpy(),
+                               ref.params[[f"unit_{u}" for u in fe["unit"].index]], atol=1e-7)
+    np.testing.assert_allclose(ours.predict(d), ref.fittedvalues, atol=1e-8)
     hc1 = ours.with_vcov("hetero")
     np.testing.assert_allclose(hc1.bse.to_numpy(), sm.OLS(d["y"], X).fit(cov_type="HC1")
                                .bse[["x", "z"]], rtol=1e-6)
@@ -194,6 +204,9 @@ def test_varying_slopes_in_ppml_match_dummy_glm(panel):
     np.testing.assert_allclose(ours.params["x"], ref.params["x"], rtol=1e-6)
     np.testing.assert_allclose(ours.bse["x"], ref.bse["x"], rtol=1e-5)
     np.testing.assert_allclose(ours.predict(), ref.fittedvalues, rtol=1e-6)
+    # from the recovered effects and slopes (not identified one by one here: their
+    # sum is), on the data as newdata
+    np.testing.assert_allclose(ours.predict(d), ref.fittedvalues, rtol=1e-6)
 
 
 def test_grammar_errors_are_typed(panel):
@@ -211,8 +224,6 @@ def test_grammar_errors_are_typed(panel):
     assert err.value.rows is not None and len(err.value.rows) == 6
     with pytest.raises(gv.MissingValueError, match="log\\(neg\\)"):
         gv.ols("log(neg) ~ x", panel.assign(neg=-1.0 * (panel["x"] > 0)))
-    with pytest.raises(gv.EstimationError, match="varying slopes"):
-        gv.ols("y ~ x | unit[trend]", panel).fixed_effects()
 
 
 def test_iplot_draws_the_i_coefficients(panel):

@@ -72,6 +72,18 @@ def cluster_map(data: pd.DataFrame, spec: VcovSpec, mask: np.ndarray,
     return out
 
 
+def slope_record(md: ModelData, data: pd.DataFrame, reuse: FitRecord | None
+                 ) -> dict[str, Any]:
+    """What the results need of the varying slopes: their number (degrees of freedom),
+    group codes, variables and group labels (fixed effects and predictions)."""
+    levels = reuse.extra["slopes"]["levels"] if reuse is not None else [
+        level_labels(data, t.fe, md.mask, c)
+        for t, c in zip(md.formula.slopes, md.slope_codes, strict=True)]
+    return {"slope_parameters": md.slope_parameters,
+            "slopes": {"codes": list(md.slope_codes), "values": list(md.slope_values),
+                       "levels": levels}}
+
+
 def build_result(
     *,
     md: ModelData,
@@ -140,7 +152,6 @@ def build_result(
             data, spec, md.mask, settings.panel_id), iterations=iterations,
         converged=converged, stats=dict(stats),
         xt=xt if keep_design else None, irls_weights=weights if keep_design else None,
-        extra=dict(extra or {}) | (
-            {"slope_parameters": md.slope_parameters} if md.slope_codes else {}),
+        extra=dict(extra or {}) | (slope_record(md, data, reuse) if md.slope_codes else {}),
     )
     return RESULT_CLASSES[family.name](record)

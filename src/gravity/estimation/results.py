@@ -22,6 +22,7 @@ from scipy import stats
 from ..errors import EstimationError, GravityWarning, InputError, MissingColumnError
 from ..hdfe.factors import is_nested
 from ..hdfe.recover import recover_fixed_effects
+from ..hdfe.slopes import recover_with_slopes
 from ..inference.bootstrap import WildBootstrap, design_with_dummies, wild_cluster_bootstrap
 from ..inference.delta import DeltaMethodResult, delta_method
 from ..inference.jackknife import LinearDesign
@@ -38,9 +39,10 @@ from ..inference.vcov import (
     spec_codes,
 )
 from ..inference.wald import WaldTest, wald_test
-from .design import regressor_matrix
+from .design import regressor_columns
 from .record import FitRecord
 from .summary import REASONS, Summary
+from .terms import make_panel
 
 
 class RegressionResults:
@@ -373,8 +375,10 @@ class RegressionResults:
     def _fe_values(self) -> list[np.ndarray]:
         r = self._record
         if r.formula.slopes:
-            raise EstimationError("fixed-effect coefficients are not recovered for models "
-                                  "with varying slopes (fe[x]) yet")
+            s = r.extra["slopes"]
+            fes, slopes = recover_with_slopes(r.fe_component, list(r.fe_codes), s["codes"],
+                                              s["values"])
+            return fes + [b[:, j] for b in slopes for j in range(b.shape[1])]
         return recover_fixed_effects(r.fe_component, list(r.fe_codes))
 
     def fixed_effects(self) -> dict[str, pd.Series]:
@@ -383,10 +387,18 @@ class RegressionResults:
         Recovered from the per-observation fixed-effect component of the linear
         predictor (exact up to ``1e-10``). As in fixest, only sums are identified:
         every fixed effect but the first is normalised so that its first level is zero.
+        Varying slopes come as ``fe[[x]]`` entries (fixest's names): one slope per group.
         """
         r = self._record
-        return {"^".join(term): pd.Series(self._fe_values[q], index=r.fe_levels[q])
-                for q, term in enumerate(r.fe_terms)}
+        out = {"^".join(term): pd.Series(self._fe_values[q], index=r.fe_levels[q])
+               for q, term in enumerate(r.fe_terms)}
+        k = len(r.fe_terms)
+        for b, t in enumerate(r.formula.slopes):  # fixest's names: pair[[trend]]
+            for var in t.variables:
+                out[f"{'^'.join(t.fe)}[[{var}]]"] = pd.Series(
+                    self._fe_values[k], index=r.extra["slopes"]["levels"][b])
+                k += 1
+        return out
 
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
                 offset: Any = None) -> np.ndarray:
@@ -410,7 +422,8 @@ class RegressionResults:
 
     def _linear_predictor(self, newdata: pd.DataFrame, offset: Any) -> np.ndarray:
         r = self._record
-        X, names = regressor_matrix(r.formula, newdata)
+        panel = make_panel(newdata, r.settings.panel_id) if r.formula.has_lags else None
+        X, names, _ = regressor_columns(r.formula, newdata, panel)
         col = {n: k for k, n in enumerate(names)}
         # an i() level absent from newdata is a column of zeros there
         X = np.column_stack([X, np.zeros(len(newdata))])
@@ -422,8 +435,9 @@ class RegressionResults:
         fe_part = np.zeros(len(newdata))
         unseen = np.zeros(len(newdata), dtype=bool)
         for name, values in self.fixed_effects().items():
-            term = name.split("^")
-            miss = [c for c in term if c not in newdata.columns]
+            fe, _, var = name.removesuffix("]]").partition("[[")
+            term = fe.split("^")
+            miss = [c for c in term + ([var] if var else []) if c not in newdata.columns]
             if miss:
                 raise MissingColumnError("newdata lacks a fixed-effect column",
                                          column=miss[0])
@@ -431,8 +445,10 @@ class RegressionResults:
                 pd.MultiIndex.from_frame(newdata[term])
             pos = values.index.get_indexer(keys)
             unseen |= pos < 0
-            fe_part = fe_part + np.where(pos >= 0, values.to_numpy()[np.maximum(pos, 0)],
-                                         np.nan)
+            value = np.where(pos >= 0, values.to_numpy()[np.maximum(pos, 0)], np.nan)
+            if var:  # a varying slope: its group's coefficient times the variable
+                value = value * newdata[var].to_numpy(dtype=np.float64)
+            fe_part = fe_part + value
         if unseen.any():
             warnings.warn(f"{int(unseen.sum())} of {len(newdata)} rows of newdata have a "
                           "fixed-effect level not in the estimation sample: predicted NaN",

@@ -176,3 +176,49 @@ class VaryingSlopes:
         work = np.array(Y[None, :] if Y.ndim == 1 else Y.T, dtype=np.float64, order="C")
         info = self.demean_inplace(work, weights, tol, maxiter)
         return (work[0] if Y.ndim == 1 else work.T), info
+
+
+def recover_with_slopes(d: np.ndarray, codes: list[np.ndarray], slope_codes: list[np.ndarray],
+                        slope_values: list[np.ndarray]
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Fixed-effect coefficients and slopes from their per-observation sum ``d``.
+
+    Solves ``[D_1 ... D_Q, D_b z_1, ...] theta = d`` by LSQR (Paige and Saunders 1982;
+    the minimum-norm solution where coefficients are not identified) and normalises
+    the fixed effects as :func:`gravity.hdfe.recover.recover_fixed_effects` does (every
+    fixed effect after the first has its first level at zero). Returns the fixed
+    effects (one array per code) and the slopes (a ``(G_b, m_b)`` array per block).
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import lsqr
+
+    n = d.size
+    rows = np.arange(n)
+    blocks, sizes = [], []
+    for c in codes:
+        g = int(c.max()) + 1
+        blocks.append(sp.csr_matrix((np.ones(n), (rows, c)), shape=(n, g)))
+        sizes.append(g)
+    shapes = []
+    for c, z in zip(slope_codes, slope_values, strict=True):
+        g = int(c.max()) + 1
+        for j in range(z.shape[1]):
+            blocks.append(sp.csr_matrix((z[:, j], (rows, c)), shape=(n, g)))
+            sizes.append(g)
+        shapes.append((g, z.shape[1]))
+    design = sp.hstack(blocks).tocsr()
+    sol = lsqr(design, d, atol=1e-14, btol=1e-14, iter_lim=100_000)[0]
+    parts, start = [], 0
+    for s in sizes:
+        parts.append(sol[start:start + s].copy())
+        start += s
+    fes = parts[:len(codes)]
+    for q in range(1, len(fes)):
+        shift = fes[q][0]
+        fes[q] -= shift
+        fes[0] += shift
+    slopes, k = [], len(codes)
+    for g, m in shapes:
+        slopes.append(np.column_stack(parts[k:k + m]) if m else np.zeros((g, 0)))
+        k += m
+    return fes, slopes
