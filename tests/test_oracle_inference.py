@@ -116,6 +116,10 @@ def test_panel_id_on_the_estimator(panel):
     fit = gv.ols("y ~ x + z | unit", panel, panel_id=("unit", "year"), **TOL)
     np.testing.assert_allclose(fit.with_vcov("DK").bse, by_dict.bse, rtol=1e-12)
     assert fit.with_vcov("NW").vcov_type == "NW: unit + year"
+    assert fit.vcov_type == "CRV1: unit"  # with a panel, fixest clusters by its unit
+    time_only = gv.ols("y ~ x + z | unit", panel, vcov={"DK": "year"}, **TOL)  # DK ~ year
+    np.testing.assert_allclose(time_only.bse, by_dict.bse, rtol=1e-12)
+    assert time_only.vcov_type == "DK: year"
     ppml = gv.ppml("y ~ x + z | unit", panel.assign(y=np.exp(panel["y"] / 3)),
                    panel_id="unit+year", vcov="NW")
     assert np.all(np.isfinite(ppml.bse)) and ppml.df_t == np.inf

@@ -71,8 +71,10 @@ def feglm(
     data : DataFrame
     family : ``"poisson"``, ``"logit"``, ``"probit"``, ``"cloglog"``, ``"gaussian"``
         or a :class:`~gravity.estimation.families.Family`
-    vcov : ``"iid"``, ``"hetero"``, ``{"CRV1": "pair"}``, ``{"CRV1": "exporter+importer"}``;
-        default: clustered by the first fixed effect (fixest), ``"iid"`` without
+    vcov : ``"iid"``, ``"hetero"``, ``{"CRV1": "pair"}``, ``{"CRV1": "exporter+importer"}``,
+        ``"NW"``/``"DK"`` (``{"NW": "pair+year", "lag": 2}``; HC2, HC3 and CRV3 are for
+        least squares); default: clustered by the panel's unit with ``panel_id``, else
+        by the first fixed effect (fixest), ``"iid"`` without
     weights : column, Series (aligned on the index) or array of prior weights
     offset : column, Series or array added to the linear predictor with coefficient one,
         or a formula such as ``"~log(pop)"`` (fixest)

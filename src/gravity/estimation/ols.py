@@ -52,8 +52,9 @@ def ols(
     data : DataFrame
     vcov : ``"iid"``, ``"hetero"`` (HC1), ``"HC2"``, ``"HC3"``, ``{"CRV1": "pair"}``,
         ``{"CRV1": "exporter+importer"}``, ``{"CRV3": "pair"}``, ``"NW"``/``"DK"``
-        (on ``panel_id``; ``{"NW": "pair+year", "lag": 2}``). Default as fixest:
-        clustered by the first fixed effect, ``"iid"`` without fixed effects
+        (on ``panel_id``; ``{"NW": "pair+year", "lag": 2}``, ``{"DK": "year"}``).
+        Default as fixest: clustered by the panel's unit with ``panel_id``, else by
+        the first fixed effect, ``"iid"`` without fixed effects
         (:mod:`gravity.inference.vcov`).
     weights : column name, Series or array of analytic weights (minimise ``sum w u^2``)
     ssc : small-sample correction: ``"fixest"`` (default) or ``"glm"``

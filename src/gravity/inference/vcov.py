@@ -145,6 +145,8 @@ class VcovSpec:
             return f"{self.kind}: " + " + ".join("^".join(c) for c in self.clusters)
         if self.panel is not None:
             lag = "" if self.lag is None else f", lag {self.lag}"
+            if self.kind == "DK":
+                return f"DK: {self.panel[1]}{lag}"
             return f"{self.kind}: {self.panel[0]} + {self.panel[1]}{lag}"
         return self.kind
 
@@ -156,11 +158,14 @@ _HAC = {"nw": "NW", "newey_west": "NW", "newey-west": "NW", "dk": "DK",
         "driscoll_kraay": "DK", "driscoll-kraay": "DK"}
 
 
-def _panel(spec: Any, vcov: Any) -> tuple[str, str]:
+def _panel(spec: Any, vcov: Any, kind: str = "NW") -> tuple[str, str]:
     cols = [c.strip() for c in spec.replace("~", "").split("+")] if isinstance(spec, str) \
         else [str(c) for c in spec]
+    if kind == "DK" and len(cols) == 1 and cols[0]:  # fixest's DK ~ period
+        return cols[0], cols[0]
     if len(cols) != 2 or not all(cols):
-        raise ValueError(f"vcov={vcov!r}: name the panel as 'unit+time' or (unit, time)")
+        raise ValueError(f"vcov={vcov!r}: name the panel as 'unit+time' or (unit, time)"
+                         + (" (or the time alone for DK)" if kind == "DK" else ""))
     return cols[0], cols[1]
 
 
@@ -170,10 +175,13 @@ def parse_vcov(vcov: Any, fixed_effects: tuple[tuple[str, ...], ...],
     ``{"CRV1": "a+b"}``, ``{"CRV3": "g"}``, ``"NW"``/``"DK"`` (on ``panel_id``) or
     ``{"NW": "unit+time", "lag": 2}``, or ``None``.
 
-    ``None`` follows fixest: cluster by the first fixed effect when there is one,
+    ``None`` follows fixest: cluster by the panel's unit when ``panel_id`` is given
+    (the panel has precedence), else by the first fixed effect when there is one,
     ``"iid"`` otherwise.
     """
     if vcov is None:
+        if panel_id is not None:
+            return VcovSpec("CRV1", ((_panel(panel_id, panel_id)[0],),))
         if fixed_effects:
             return VcovSpec("CRV1", (fixed_effects[0],))
         return VcovSpec("iid")
@@ -190,7 +198,7 @@ def parse_vcov(vcov: Any, fixed_effects: tuple[tuple[str, ...], ...],
                 raise ValueError(f"vcov='{vcov}' needs the panel: pass panel_id=(unit, time) "
                                  f"to the estimator or vcov={{'{_HAC[key.lower()]}': "
                                  "'unit+time'}")
-            return VcovSpec(_HAC[key.lower()], panel=_panel(panel_id, vcov))
+            return VcovSpec(_HAC[key.lower()], panel=_panel(panel_id, vcov))  # unit, time
         raise ValueError(
             f"unknown vcov '{vcov}': use 'iid', 'hetero', 'HC2', 'HC3', 'NW', 'DK', "
             "{'CRV1': 'cluster_var'} or {'CRV3': 'cluster_var'}"
@@ -205,7 +213,7 @@ def parse_vcov(vcov: Any, fixed_effects: tuple[tuple[str, ...], ...],
                                 or lag < 0):
             raise ValueError(f"vcov lag must be a non-negative integer, got {lag!r}")
         if kind.lower() in _HAC:
-            panel = _panel(spec if spec else panel_id, vcov)
+            panel = _panel(spec if spec else panel_id, vcov, _HAC[kind.lower()])
             return VcovSpec(_HAC[kind.lower()], panel=panel,
                             lag=None if lag is None else int(lag))
         if lag is not None:
