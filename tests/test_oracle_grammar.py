@@ -167,6 +167,7 @@ def _dummies(d: pd.DataFrame, col: str, drop_first: bool = False) -> pd.DataFram
     return pd.get_dummies(d[col], prefix=col, drop_first=drop_first, dtype=float)
 
 
+@pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")
 def test_varying_slopes_match_dummy_regression(panel):
     d = panel
     ours = gv.ols("y ~ x + z | unit[trend]", d, vcov="iid", **TOL)

@@ -38,6 +38,7 @@ def panel() -> pd.DataFrame:
     d["x"] = rng.normal(size=n) + 0.5 * np.repeat(rng.normal(size=units), years)
     d["z"] = rng.normal(size=n)
     d["region"] = d["unit"] % 12
+    d["area"] = d["unit"] % 7
     d["sector"] = rng.integers(0, 5, n)
     shock = rng.normal(size=years)[d["year"] - 2001]
     ar = np.zeros(n)
@@ -141,11 +142,11 @@ def test_wild_bootstrap_matches_pyfixest(panel, formula):
     assert boot.pvalue == pytest.approx(float(theirs["Pr(>|t|)"]), abs=1e-12)
     assert boot.statistic == pytest.approx(ours.tvalues["x"], rel=1e-10)
     assert not boot.full_enumeration and boot.draws == 200 and boot.n_clusters == 12
-    # 4999 draws > 4096: every pattern once (no randomness), up to the two ties
-    full = ours.wildboottest("x", B=4999, seed=1)
-    theirs = ref.wildboottest(param="x", reps=4999, seed=2)
-    assert full.full_enumeration and full.draws == 4096
-    assert abs(full.pvalue - float(theirs["Pr(>|t|)"])) <= 2 / 4096 + 1e-12
+    # 7 clusters, 999 draws > 2^7: every pattern once (no randomness), up to the ties
+    full = ours.wildboottest("x", cluster="area", B=999, seed=1, data=panel)
+    theirs = ref.wildboottest(param="x", cluster="area", reps=999, seed=2)
+    assert full.full_enumeration and full.draws == 128
+    assert abs(full.pvalue - float(theirs["Pr(>|t|)"])) <= 2 / 128 + 1e-12
     assert "x = 0" in str(full)
 
 
