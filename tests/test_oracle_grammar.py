@@ -159,6 +159,8 @@ def test_exposure_and_formula_offset_match_statsmodels(panel):
         np.testing.assert_allclose(res.bse.to_numpy(), ref.bse.to_numpy(), rtol=1e-6)
     fitted = by_offset.predict(panel)
     np.testing.assert_allclose(fitted, ref.predict(X, exposure=panel["pop"]), rtol=1e-7)
+    with pytest.raises(gv.MissingColumnError, match="popp"):
+        gv.ppml("count ~ x", panel, offset="~log(popp)")
     with pytest.raises(gv.NegativeValueError, match="exposure"):
         gv.ppml("count ~ x", panel.assign(pop=-panel["pop"]), exposure="pop")
 

@@ -34,7 +34,7 @@ from .estimation import (
 )
 from .inference import delta_method, ssc
 from .panel import build_panel, read_panel, write_panel
-from .reporting import etable
+from .reporting import etable, iplot
 from .variables import add_output_expenditure, add_remoteness
 
 __version__ = "0.1.0"
@@ -51,6 +51,7 @@ __all__ = [
     "PoissonResults",
     "BinaryResults",
     "etable",
+    "iplot",
     "margins",
     "simulate",
     "build_panel",

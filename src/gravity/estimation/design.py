@@ -31,7 +31,7 @@ from ..errors import (
     MissingValueError,
     NegativeValueError,
 )
-from ..formula import Formula, is_name, parse_formula
+from ..formula import Formula, expression_names, is_name, parse_formula
 from ..hdfe import DemeanConfig, Demeaner, make_demeaner
 from ..hdfe.factors import factorize_term, prune_groups, recode
 from ..hdfe.slopes import SlopeBlock, VaryingSlopes
@@ -334,8 +334,9 @@ def prepare(
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
     needed = f.columns() | (extra_columns or set()) | panel_columns(panel_id)
     for extra in (weights, offset, exposure):
-        if isinstance(extra, str) and not extra.strip().startswith("~"):
-            needed.add(extra)
+        if isinstance(extra, str):
+            needed |= expression_names(extra.strip()[1:]) if extra.strip().startswith("~") \
+                else {extra}
     _check_columns(data, needed, f)
     if f.outcome in f.regressors:
         raise FormulaError(f"the outcome '{f.outcome}' also appears as a regressor")
