@@ -169,3 +169,43 @@ def test_panel_hac_for_ppml_matches_pyfixest(panel, kind, formula):
                     vcov_kwargs={"lag": 2, "time_id": "year", "panel_id": "unit"})
     np.testing.assert_allclose(ours.params.to_numpy(), ref.coef().to_numpy(), rtol=1e-7)
     np.testing.assert_allclose(ours.bse.to_numpy(), ref.se().to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("impose_null", [True, False])
+def test_projected_wild_bootstrap_equals_the_dummy_design(panel, impose_null):
+    """Fixed effects not nested in the clusters: the exact projection (no dummies)
+    gives the bootstrap t statistics of wildboottest on the design with the dummies."""
+    from wildboottest.wildboottest import WildboottestCL
+
+    from gravity.hdfe import make_demeaner
+    from gravity.hdfe.factors import factorize_term
+    from gravity.inference.bootstrap import design_with_dummies, wild_bootstrap_projected
+
+    fit = gv.ols("y ~ x + z | unit + year", panel, vcov={"CRV1": "region"}, **TOL)
+    rec = fit.record
+    codes = factorize_term(panel, ("region",))
+    dm = make_demeaner(list(rec.fe_codes))
+
+    def project(W):
+        W = np.ascontiguousarray(W)
+        dm.demean_inplace(W, tol=1e-13)
+        return W
+
+    yt = rec.beta @ rec.xt + (rec.y - rec.eta)
+    ours, t_boot = wild_bootstrap_projected(rec.xt.T.copy(), yt, codes, 0, "x", project,
+                                            B=300, impose_null=impose_null, seed=9)
+    X = design_with_dummies(rec.X, list(rec.fe_codes))
+    R = np.zeros(X.shape[1])
+    R[0] = 1.0
+    ref = WildboottestCL(X=X, Y=rec.y, cluster=codes, R=R, B=300, seed=9, parallel=False)
+    ref.get_scores(bootstrap_type="11", impose_null=impose_null, adj=False, cluster_adj=False)
+    ref.get_weights(weights_type="rademacher")
+    ref.get_numer()
+    ref.get_denom()
+    ref.get_tboot()
+    ref.get_vcov()
+    ref.get_tstat()
+    ref.get_pvalue()
+    np.testing.assert_allclose(t_boot, ref.t_boot, rtol=1e-7)
+    assert ours.statistic == pytest.approx(float(np.ravel(ref.t_stat)[0]), rel=1e-9)
+    assert ours.pvalue == pytest.approx(float(ref.pvalue), abs=1e-12)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -20,10 +19,9 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import EstimationError, GravityWarning, InputError, MissingColumnError
-from ..hdfe.factors import is_nested
 from ..hdfe.recover import recover_fixed_effects
 from ..hdfe.slopes import recover_with_slopes
-from ..inference.bootstrap import WildBootstrap, design_with_dummies, wild_cluster_bootstrap
+from ..inference.bootstrap import WildBootstrap
 from ..inference.delta import DeltaMethodResult, delta_method
 from ..inference.jackknife import LinearDesign
 from ..inference.vcov import (
@@ -43,6 +41,7 @@ from .design import regressor_columns
 from .record import FitRecord
 from .summary import REASONS, Summary
 from .terms import make_panel
+from .wild import wild_bootstrap
 
 
 class RegressionResults:
@@ -545,39 +544,8 @@ class LinearResults(RegressionResults):
         ``"webb"``; all ``2^G`` sign patterns when fewer than ``B``); ``impose_null``:
         WCR (default) or WCU; ``bootstrap_type``: ``"11"``, ``"13"``, ``"31"``, ``"33"``.
         """
-        r = self._record
-        if param not in r.names:
-            raise InputError(f"'{param}' is not a coefficient of the model", column=param)
-        if r.formula.slopes:
-            raise EstimationError("the wild bootstrap is not available with varying slopes")
-        if float(np.ptp(r.prior_weights)) > 0:
-            raise EstimationError("the wild cluster bootstrap is for unweighted least squares")
-        if cluster is None:
-            if self._spec.kind != "CRV1" or len(self._spec.clusters) != 1:
-                raise InputError("name the cluster variable: cluster='...'")
-            term = self._spec.clusters[0]
-        else:
-            term = tuple(cluster.split("^"))
-        codes = self._codes([term], VcovSpec("CRV1", (term,)), data)[0]
-        d = self._linear_design()
-        assert d is not None
-        column = list(r.names).index(param)
-        if not d.fe_codes:
-            X, y = r.X, r.y
-        elif all(is_nested(c, codes) for c in d.fe_codes):
-            X, y = d.xt.T, d.beta @ d.xt + d.resid
-        else:
-            X, y = design_with_dummies(r.X, list(d.fe_codes)), r.y
-        boot = wild_cluster_bootstrap(
-            np.ascontiguousarray(X), y, codes, column, param, B=B, weights_type=weights_type,
-            impose_null=impose_null, bootstrap_type=bootstrap_type, seed=seed,
-            adj=self._ssc.adj, cluster_adj=self._ssc.cluster_adj)
-        # the reported t: CRV1 with this fit's small-sample correction (fixest's K);
-        # the p-value does not depend on that factor (it scales every draw alike)
-        spec = VcovSpec("CRV1", (term,))
-        t = self.params[param] / np.sqrt(self._compute_vcov(spec, self._ssc, data).matrix[
-            column, column])
-        return replace(boot, statistic=float(t))
+        return wild_bootstrap(self, param, cluster, B, weights_type, impose_null,
+                              bootstrap_type, seed, data)
 
 
 class PoissonResults(RegressionResults):

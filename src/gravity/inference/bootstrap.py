@@ -12,12 +12,22 @@ The computation is the maintained :mod:`wildboottest` package's ``WildboottestCL
 (the engine behind pyfixest's ``wildboottest``), run on the regressors after the
 within-transformation. That equals the bootstrap with the fixed effects as dummies
 when every fixed effect is nested in the clusters (each bootstrap draw then keeps
-the residuals orthogonal to the fixed effects); otherwise the fixed effects are
-passed as dummy columns (one level dropped from each but the first).
+the residuals orthogonal to the fixed effects).
+
+Otherwise (:func:`wild_bootstrap_projected`, type ``"11"``) the fixed effects are
+projected out exactly, without dummies, by the Frisch-Waugh-Lovell theorem: with
+``X~ = M_D X``, ``A = (X~'X~)^{-1}``, ``c = A e_j``, restricted residuals ``u~`` and
+cluster scores ``s_h = X~_h' u~_h``, a draw ``v`` gives the numerator
+``sum_h v_h c's_h`` and the bootstrap cluster scores
+``Z_g = sum_h v_h (c'X~_g'[M_D(1_h u~)]_g - c'X~_g'X~_g A s_h)``: one demeaning per
+cluster (``M_D(1_h u~)``), then ``G x G`` algebra per draw, as the "fast and wild"
+algorithm. The draws are those of :mod:`wildboottest` for the same seed, so the
+results equal the bootstrap with the fixed effects as dummies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +59,73 @@ class WildBootstrap:
         return (f"Wild cluster bootstrap ({kind}{self.bootstrap_type}, {self.weights_type}, "
                 f"{self.draws} draws{enum}, {self.n_clusters} clusters): {self.param} = 0, "
                 f"t = {self.statistic:.4f}, p = {self.pvalue:.4f}")
+
+
+def draws(n_clusters: int, B: int, weights_type: str, seed: int | None
+          ) -> tuple[np.ndarray, bool]:
+    """The ``(G, B)`` weights :mod:`wildboottest` draws for this seed (all ``2^G`` sign
+    patterns for Rademacher weights when fewer than ``B``), and whether enumerated."""
+    from wildboottest.weights import draw_weights
+
+    full = weights_type == "rademacher" and 2**n_clusters < B
+    if seed is None:
+        seed = int(np.random.randint(low=1, high=2**32 - 1, dtype=np.int64))
+    v, _ = draw_weights(t=weights_type, full_enumeration=full, N_G_bootcluster=n_clusters,
+                        boot_iter=int(B), rng=np.random.default_rng(seed=seed))
+    return np.asarray(v, dtype=np.float64), full
+
+
+def wild_bootstrap_projected(xt: np.ndarray, yt: np.ndarray, clusters: np.ndarray,
+                             column: int, param: str,
+                             demean: Callable[[np.ndarray], np.ndarray], B: int = 9999,
+                             weights_type: str = "rademacher", impose_null: bool = True,
+                             seed: int | None = None) -> tuple[WildBootstrap, np.ndarray]:
+    """WCR11/WCU11 with fixed effects not nested in the clusters (module docstring).
+
+    ``xt`` ``(N, K)`` and ``yt``: regressors and outcome after the within-transformation;
+    ``demean`` applies ``M_D`` to the rows of a ``(G, N)`` array. Returns the result and
+    the bootstrap t statistics (for tests).
+    """
+    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
+        raise ValueError(f"B must be a positive integer, got {B!r}")
+    n, k = xt.shape
+    codes = np.asarray(clusters, dtype=np.int64)
+    g_count = int(codes.max()) + 1
+    if g_count < 2:
+        raise EstimationError("the wild cluster bootstrap needs at least two clusters")
+    A = np.linalg.inv(xt.T @ xt)
+    beta = A @ (xt.T @ yt)
+    c = A[:, column]
+    if impose_null:  # restricted least squares: b_j = 0
+        beta_r = beta - c * beta[column] / c[column]
+    else:
+        beta_r = beta
+    u = yt - xt @ beta_r
+    u_hat = yt - xt @ beta
+
+    def by_cluster(values: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=values, minlength=g_count)
+
+    q = xt @ c
+    S = np.column_stack([by_cluster(xt[:, j] * u) for j in range(k)])  # (G, K): s_h
+    F = np.column_stack([by_cluster(xt[:, j] * q) for j in range(k)])  # (G, K): X_g'X_g c
+    work = np.zeros((g_count, n))
+    work[codes, np.arange(n)] = u  # row h: 1_h * u
+    projected = demean(work)  # row h: M_D (1_h * u)
+    E = np.column_stack([by_cluster(q * projected[h]) for h in range(g_count)])  # E[g, h]
+    H = E - F @ A @ S.T
+    C = S @ c
+    v, full = draws(g_count, B, weights_type, seed)
+    numer = C @ v
+    denom = np.sum((H @ v) ** 2, axis=0)
+    t_boot = numer / np.sqrt(denom)
+    score_hat = by_cluster(q * u_hat)  # c' X~_g' u^_g
+    t_stat = float(beta[column] / np.sqrt(np.sum(score_hat**2)))
+    pvalue = float(np.mean(np.abs(t_stat) < np.abs(t_boot)))
+    return WildBootstrap(param=param, statistic=t_stat, pvalue=pvalue, draws=v.shape[1],
+                         n_clusters=g_count, weights_type=weights_type,
+                         impose_null=impose_null, bootstrap_type="11",
+                         full_enumeration=full), t_boot
 
 
 def design_with_dummies(X: np.ndarray, fe_codes: list[np.ndarray]) -> np.ndarray:
