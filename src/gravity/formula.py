@@ -366,10 +366,11 @@ def parse_formula(formula: str) -> Formula:
         raise FormulaError(f"formula has no outcome on the left of '~': '{formula}'")
     if not _NAME.match(lhs):
         check_functions(lhs, formula)
-        if len(_split_terms(lhs)) > 1 or _call(lhs) is None and "(" not in lhs:
+        if len(_split_terms(lhs)) > 1 or "(" not in lhs:
             raise FormulaError(
-                f"the outcome must be a column name or one expression such as log(y), "
-                f"got '{lhs}' (several outcomes need the multiple-estimation interface)")
+                f"the outcome must be a column name or one expression such as log(y) or "
+                f"I(y / 1000), got '{lhs}' (several outcomes need the multiple-estimation "
+                "interface)")
         if special_term(lhs) is not None:
             raise FormulaError(f"'{lhs}' cannot be the outcome: create the column first")
     parts = _split_top(rhs, "|")
