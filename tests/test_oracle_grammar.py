@@ -200,6 +200,8 @@ def test_varying_slopes_in_ppml_match_dummy_glm(panel):
     d = panel
     ours = gv.ppml("count ~ x | year + unit[trend]", d, vcov="iid", ssc="glm", tol=1e-12,
                    fixef_tol=1e-12)
+    with pytest.warns(gv.SeparationWarning, match="relu"):
+        gv.ppml("count ~ x | year + unit[trend]", d, separation=("fe", "simplex"))
     du = _dummies(d, "unit")
     X = pd.concat([d[["x"]], du, _dummies(d, "year", drop_first=True),
                    du.mul(d["trend"], axis=0).add_suffix("_t").iloc[:, 1:]], axis=1)

@@ -129,6 +129,10 @@ def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: An
                  drop_singletons=drop_singletons, drop_all_zero=drop_all_zero,
                  drop_all_one=fam.binary, demean_config=config, panel_id=panel,
                  exposure=exposure)
+    if f.slopes and "relu" not in methods:
+        warnings.warn("with varying slopes, observations separated along a group's slope "
+                      "(flows that die out along a trend) are detected only by the 'relu' "
+                      "separation check, which is not run", SeparationWarning, stacklevel=4)
     if f.slopes and len(md.fe_codes) == 1:
         raise EstimationError(
             "varying slopes in a GLM need no other fixed effect or at least two: the "
