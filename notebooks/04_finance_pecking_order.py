@@ -53,6 +53,7 @@
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import nbhelpers as nbh
 import numpy as np
 import pandas as pd
@@ -110,7 +111,7 @@ display(pd.Series(truth.effects(), name="true value (simulation parameters)").to
 # importer-year and pair effects (LPM; and logit), clustered by pair.
 
 # %%
-fin = finance_hypothesis(panel)                          # LPM for pair entry
+fin = finance_hypothesis(panel, entry_model="lpm")      # LPM for pair entry
 fin_logit = finance_hypothesis(panel, entry_model="logit")
 
 # pseudo-true values: the same regressions on the expected outcomes
@@ -176,15 +177,23 @@ with pd.option_context("display.float_format", "{:.2f}".format):
     display(by_exp.groupby("FD quartile", observed=True)
             [["fd_o", "n_destinations", "median_dist_km"]].mean())
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-axes[0].scatter(by_exp["fd_o"], by_exp["n_destinations"], s=12)
-axes[0].set_xscale("log")
-axes[0].set_xlabel("FD index of the exporter (log scale)")
-axes[0].set_ylabel("number of destinations")
-ax = fin.plot(ax=axes[1])
-ax.set_title("finance_hypothesis: estimates, 95% CI", fontsize=9)
-fig.suptitle("SIMULATED DATA: financial development and the extensive margin")
-fig.tight_layout()
+fig, ax = plt.subplots(figsize=(6, 3.6), layout="constrained")
+ax.scatter(by_exp["fd_o"], by_exp["n_destinations"], s=12)
+ax.set_xscale("log")
+ax.set_xticks([0.1, 0.2, 0.3, 0.5, 0.8], ["0.1", "0.2", "0.3", "0.5", "0.8"])
+ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+ax.set_xlabel("FD index of the exporter (0-1, log scale)")
+ax.set_ylabel("number of destinations")
+ax.set_title("SIMULATED DATA: financial development and the extensive margin", fontsize=10)
+nbh.show(fig)
+
+# the count and log-count effects (log points per unit of ln FD) and the pecking-order
+# effects on the entry probability, each on its own axis
+fig = gv.reporting.estimates_by_scale(
+    fin.table, scales={"Poisson": "log points per unit of ln FD",
+                       "OLS": "log points per unit of ln FD",
+                       "lpm": "probability (0-1) per unit of the interaction"},
+    title="SIMULATED DATA: finance_hypothesis estimates, 95% CI", figsize=(9, 3.6))
 nbh.show(fig)
 
 # %% [markdown]
@@ -203,7 +212,7 @@ nbh.show(fig)
 
 # %%
 FE3 = "exp_year + imp_year + pair"
-dec = decompose_margins(d, treatment="fd_x_dist", fixed_effects=FE3)
+dec = decompose_margins(d, treatment="fd_x_dist", fixed_effects=FE3, entry_model="lpm")
 pos = d.loc[d["trade"] > 0]
 pt_total = nbh.pseudo_true(gv.ppml, f"mu ~ fd_x_dist | {FE3}", d)["fd_x_dist"]
 pt_int = nbh.pseudo_true(gv.ppml, f"mu_pos ~ fd_x_dist | {FE3}", pos)["fd_x_dist"]
@@ -213,10 +222,10 @@ dec_table = nbh.with_truth(dec.table, [pt_total, pt_int, pt_ext, pt_total - pt_i
                            parameter=[params.fd_dist_flow, np.nan, np.nan, np.nan])
 with pd.option_context("display.float_format", "{:.4f}".format):
     display(dec_table)
-ax = dec.plot()
-ax.figure.set_size_inches(9, 3.6)
-ax.set_title("SIMULATED DATA: pecking-order interaction by margin", fontsize=10)
-nbh.show(ax.figure)
+fig = gv.reporting.estimates_by_scale(
+    dec.table, scales={"implied": "log points", "PPML": "log points", "LPM": "probability (0-1)"},
+    title="SIMULATED DATA: pecking-order interaction by margin", figsize=(9, 3.8))
+nbh.show(fig)
 
 # %% [markdown]
 # ## 2. REAL DATA: the IMF FD index with the trade data present
@@ -291,17 +300,19 @@ if REAL and cepii_path is not None:
     print(f"Spearman correlation across {len(means)} exporters, FD vs trade-weighted "
           f"distance of exports: {rho['weighted_dist_km']:.2f} (9 points, descriptive)")
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    for ax, col, lab in ((axes[0], "n_destinations", "destinations served (of 8)"),
-                         (axes[1], "weighted_dist_km", "trade-weighted distance (km)")):
+    # a saturated margin (every exporter serves all 8) has nothing to plot: one panel
+    cols = [("weighted_dist_km", "trade-weighted distance of exports (km)")]
+    if prof["n_destinations"].nunique() > 1:
+        cols.insert(0, ("n_destinations", "destinations served (of 8)"))
+    fig, axes = plt.subplots(1, len(cols), figsize=(5.5 * len(cols), 3.8), squeeze=False,
+                             layout="constrained")
+    for ax, (col, lab) in zip(axes.ravel(), cols, strict=True):
         ax.scatter(means["fd"], means[col])
-        for iso, row in means.iterrows():
-            ax.annotate(iso, (row["fd"], row[col]), fontsize=8, xytext=(3, 3),
-                        textcoords="offset points")
-        ax.set_xlabel("IMF FD index (mean 2015-2018)")
+        gv.reporting.label_points(ax, means["fd"].to_numpy(), means[col].to_numpy(),
+                                  list(means.index))
+        ax.set_xlabel("IMF FD index (0-1, mean 2015-2018)")
         ax.set_ylabel(lab)
     fig.suptitle("REAL DATA, descriptive: FD and destinations in the 9-country CEPII slice")
-    fig.tight_layout()
     nbh.show(fig)
 elif REAL:
     display(Markdown("CEPII Gravity slice not found: this part is skipped."))

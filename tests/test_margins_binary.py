@@ -130,7 +130,7 @@ def test_bias_term_matches_dummy_computation():
 def test_ape_closed_form_logit():
     df = _two_way(seed=4)
     r = _fit("y ~ x1 + x2 | i + t", df, "logit")
-    ape = average_partial_effects(r)
+    ape = average_partial_effects(r, method="delta")
     eta = r.predict(type="link")
     p = 1 / (1 + np.exp(-eta))
     b1, b2 = r.params["x1"], r.params["x2"]

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 import gravity
-from gravity.errors import MissingColumnError
+from gravity.errors import GravityWarning, MissingColumnError
+from gravity.estimation import average_partial_effects
 from gravity.margins import bri_event_study, bri_hypothesis, decompose_margins, finance_hypothesis
 
 matplotlib.use("Agg")
@@ -61,12 +62,19 @@ def test_bri_hypothesis_table_and_reference():
 
 def test_event_study_pretrend_by_hand():
     p = _world(seed=1)
-    es = bri_event_study(p, window=(-3, 3))
+    with pytest.warns(GravityWarning, match="functional-form bias"):
+        es = bri_event_study(p, window=(-3, 3), entry_model="lpm")
     res = es.fits["event"]
     pre = ["ev_m3", "ev_m2"]
     b = res.params[pre].to_numpy()
     V = res.vcov.loc[pre, pre].to_numpy()
     assert es.stats["pretrend_chi2"] == pytest.approx(b @ np.linalg.inv(V) @ b, rel=1e-10)
+    # the default: bias-corrected cloglog, the test on its average partial effects
+    ed = bri_event_study(p, window=(-3, 3))
+    ape = average_partial_effects(ed.fits["event"])
+    assert ed.fits["event"].bias_corrected and ed.fits["event"].model == "cloglog"
+    b, V = ape.loc[pre, "estimate"].to_numpy(), ape.attrs["vcov"].loc[pre, pre].to_numpy()
+    assert ed.stats["pretrend_chi2"] == pytest.approx(b @ np.linalg.inv(V) @ b, rel=1e-10)
     assert es.stats["pretrend_df"] == 2
     assert sorted(es.table["event_time"]) == [-3, -2, 0, 1, 2, 3]
     # dummies: each treated pair-year in exactly one bin (or the omitted t = -1)

@@ -72,6 +72,7 @@ def test_notebooks_exist():
     assert "02_diversification.ipynb" in names
     assert "03_bri_extensive_margin.ipynb" in names
     assert "04_finance_pecking_order.ipynb" in names
+    assert "05_ge_counterfactuals.ipynb" in names
     assert not (NBDIR / "build_notebooks.py").exists(), "the .py sources replace it"
     # notebooks with a simulated fallback declare the shared files they use when present
     for p in NOTEBOOKS:

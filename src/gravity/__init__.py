@@ -5,7 +5,7 @@ fixest-style formulas and variance options, and tools to build and analyse
 bilateral trade panels.
 """
 
-from . import margins, simulate
+from . import ge, margins, simulate
 from .errors import (
     CollinearityWarning,
     ConvergenceError,
@@ -53,6 +53,7 @@ __all__ = [
     "etable",
     "iplot",
     "margins",
+    "ge",
     "simulate",
     "build_panel",
     "read_panel",

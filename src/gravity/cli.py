@@ -1,4 +1,16 @@
-"""Command-line interface: ``gravity demo``, ``gravity fit``, ``gravity panel``.
+"""Command-line interface: ``gravity demo``, ``gravity fit``, ``gravity panel``,
+``gravity diversification``, ``gravity ge``.
+
+``gravity panel`` reads every public source the package has a reader for (BACI, CEPII
+Gravity, IMF DOTS, UN Comtrade, China's mirror exports, GeoDist, WDI, PWT, the IMF
+FD index, WITS tariffs, the BRI list) and builds the panel with
+:func:`gravity.panel.build_panel`; ``gravity fit`` fits any estimator of
+:mod:`gravity.estimation` and prints the summary, or with ``--json`` the estimates,
+standard errors, p-values, confidence intervals, vcov type and formula;
+``gravity diversification`` computes the measures of
+:func:`gravity.margins.diversification` on a panel file; ``gravity ge`` a
+general-equilibrium counterfactual (:mod:`gravity.cli_ge`). ``gravity <command> --help``
+shows examples.
 
 Errors
 ------
@@ -21,7 +33,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from gravity.errors import GravityError, GravityWarning, InputError
 
@@ -139,42 +151,203 @@ def _ssc_arg(value: str) -> str:
 
 # -- subcommands --------------------------------------------------------------------------
 
+ESTIMATORS = ("ppml", "ols", "logit", "probit", "cloglog", "lpm")
+
+
+def fit_json(fit: object, alpha: float = 0.05) -> dict:
+    """The machine-readable result of ``gravity fit --json``.
+
+    Keys: ``estimator``, ``formula``, ``vcov`` (the variance actually used, e.g.
+    ``"CRV1: pair"``), ``ssc``, ``alpha``, ``nobs``, ``dropped`` (rows by reason),
+    ``dropped_regressors``, and per coefficient ``params``, ``bse``, ``tvalues``,
+    ``pvalues``, ``conf_low``, ``conf_high`` (the ``1 - alpha`` interval); ``warnings``
+    lists the messages of the warnings raised while fitting. Non-finite numbers are
+    written as ``null``.
+    """
+    import math
+
+    def num(x: object) -> float | None:
+        v = float(x)  # type: ignore[arg-type]
+        return v if math.isfinite(v) else None
+
+    def series(s: pd.Series) -> dict[str, float | None]:
+        return {str(k): num(v) for k, v in s.items()}
+
+    r: Any = fit
+    ci = r.conf_int(alpha=alpha)
+    return {
+        "estimator": str(getattr(r, "model", "")),
+        "formula": str(r.formula),
+        "vcov": str(r.vcov_type),
+        "ssc": str(getattr(r, "ssc", "")),
+        "alpha": alpha,
+        "nobs": int(r.nobs),
+        "dropped": {str(k): int(v) for k, v in dict(r.dropped).items()},
+        "dropped_regressors": [str(x) for x in getattr(r, "dropped_regressors", []) or []],
+        "params": series(r.params),
+        "bse": series(r.bse),
+        "tvalues": series(r.tvalues),
+        "pvalues": series(r.pvalues),
+        "conf_low": series(ci.iloc[:, 0]),
+        "conf_high": series(ci.iloc[:, 1]),
+        "warnings": [str(w.message) for w in (getattr(r, "warnings", None) or [])],
+    }
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
     import json
 
-    from gravity.estimation import ols, ppml
+    import gravity.estimation as estimation
 
     data = read_table(args.data)
-    est = ppml if args.estimator == "ppml" else ols
-    fit = est(args.formula, data, vcov=args.vcov, ssc=args.ssc, missing=args.missing)
+    est = getattr(estimation, args.estimator)
+    kwargs: dict[str, Any] = {"vcov": args.vcov, "ssc": args.ssc, "missing": args.missing}
+    if args.weights:
+        kwargs["weights"] = _column(data, args.weights, "--weights")
+    glm = args.estimator not in ("ols", "lpm")
+    if args.separation is not None:
+        if not glm:
+            raise InputError(f"--separation applies to ppml, logit, probit and cloglog, not "
+                             f"{args.estimator}")
+        kwargs["separation"] = None if "none" in args.separation else tuple(args.separation)
+    if args.verbose and glm:
+        kwargs["verbose"] = True
+    fit = est(args.formula, data, **kwargs)
     if args.json:
-        print(json.dumps({"params": fit.params.to_dict(), "bse": fit.bse.to_dict(),
-                          "nobs": fit.nobs, "dropped": fit.dropped}, indent=1))
+        print(json.dumps(fit_json(fit, alpha=args.alpha), indent=1, allow_nan=False))
     else:
         print(fit.summary())
     return EXIT_OK
 
 
+def _column(data: pd.DataFrame, name: str, option: str) -> pd.Series:
+    from gravity.errors import MissingColumnError
+
+    if name not in data.columns:
+        raise MissingColumnError(f"{option} names a column not in the data", column=name)
+    return data[name]
+
+
+#: ``gravity panel`` flow sources: option -> reader (module, function) and its keywords.
+FLOW_SOURCES = ("baci", "dots", "comtrade", "china_mirror", "cepii_gravity")
+
+
+def _read_sources(args: argparse.Namespace) -> dict[str, Any]:
+    """Read every file named on the command line, with a progress bar over the files."""
+    import gravity.sources as src
+    from gravity.progress import progress
+
+    years = args.years
+    steps: list[tuple[str, Any]] = []
+    if args.baci:
+        steps.append(("flows", lambda: src.read_baci(args.baci, country_codes=args.baci_codes,
+                                                     years=years, progress=False)))
+    if args.dots:
+        steps.append(("flows", lambda: src.read_dots(args.dots, flow=args.dots_flow,
+                                                     years=years)))
+    if args.comtrade:
+        steps.append(("flows", lambda: src.read_comtrade(args.comtrade,
+                                                         flow=args.comtrade_flow, years=years)))
+    if args.china_mirror:
+        steps.append(("flows", lambda: src.read_china_mirror(args.china_mirror)))
+    if args.cepii_gravity:
+        steps.append(("gravity", lambda: src.read_cepii_gravity(args.cepii_gravity,
+                                                                years=years)))
+    for key, option in (("geodist", "geodist"), ("macro", "wdi"), ("macro", "pwt"),
+                        ("fd", "fd"), ("tariffs", "wits")):
+        path = getattr(args, option)
+        if path:
+            reader = {"geodist": src.read_geodist, "wdi": src.read_wdi, "pwt": src.read_pwt,
+                      "fd": src.read_imf_fd, "wits": src.read_wits_tariffs}[option]
+            steps.append((key, lambda reader=reader, path=path: reader(path)))
+    flows = [k for k, _ in steps if k == "flows"]
+    if len(flows) > 1:
+        raise InputError("give one flow source (--baci, --dots, --comtrade or --china-mirror)"
+                         "; combine sources in Python")
+    if args.wdi and args.pwt:
+        raise InputError("give --wdi or --pwt for GDP and population, not both")
+    if not flows and not args.cepii_gravity:
+        raise InputError("no trade flows: give --baci, --dots, --comtrade, --china-mirror "
+                         "or --cepii-gravity")
+    out: dict[str, Any] = {}
+    for key, read in progress(steps, desc="reading sources", total=len(steps), unit="file"):
+        out[key] = read()
+    if args.pwt:  # GDP: PWT's expenditure-side real GDP (rgdpe), as read_pwt returns it
+        out["macro"] = out["macro"].rename(columns={"rgdpe": "gdp"})
+    return out
+
+
 def _cmd_panel(args: argparse.Namespace) -> int:
     from gravity.panel import build_panel
-    from gravity.sources import read_baci, read_geodist, read_imf_fd, read_wdi
 
-    flows = read_baci(args.baci, years=args.years) if args.baci else None
+    frames = _read_sources(args)
+    bri: Any = False if args.no_bri else (args.bri or True)
+    trade_column = args.trade_column if "flows" not in frames else None
+    if "flows" not in frames and trade_column is None:
+        trade_column = "tradeflow_baci"
     panel, prov = build_panel(
-        flows,
+        frames.get("flows"),
         countries=args.countries,
         years=args.years,
-        geodist=read_geodist(args.geodist) if args.geodist else None,
-        macro=read_wdi(args.wdi) if args.wdi else None,
-        fd=read_imf_fd(args.fd) if args.fd else None,
+        gravity=frames.get("gravity"),
+        geodist=frames.get("geodist"),
+        macro=frames.get("macro"),
+        fd=frames.get("fd"),
+        tariffs=frames.get("tariffs"),
+        trade_column=trade_column,
+        bri=bri,
+        intra_national=args.intra_national,
+        lags=tuple(args.lags or ()),
+        leads=tuple(args.leads or ()),
         output=args.output,
     )
     print(f"panel: {len(panel):,} rows, {panel.shape[1]} columns -> {args.output}")
+    counts = prov.get("counts", {})
+    for k in ("countries", "years", "trade_positive", "trade_zero", "trade_missing"):
+        if k in counts:
+            print(f"  {k}: {counts[k]:,}")
     dropped = prov.get("dropped")
     if isinstance(dropped, dict):
         for k, v in dropped.items():
             print(f"  dropped {k}: {v}")
     return EXIT_OK
+
+
+def _cmd_diversification(args: argparse.Namespace) -> int:
+    from gravity.margins import diversification, emerging_markets, emerging_regions
+
+    data = read_table(args.panel)
+    groups: dict[str, Any] = {}
+    for name in args.groups or ():
+        if name == "five_emerging":
+            groups.update(emerging_regions())
+        elif name == "msci":
+            groups["emerging_msci"] = sorted(emerging_markets("msci"))
+        elif name in data.columns:
+            groups[name] = name
+        else:
+            raise InputError("unknown group: use five_emerging, msci or a 0/1 column of the "
+                             "panel", column=name)
+    div = diversification(data, value=args.value, threshold=args.threshold, k=args.k,
+                          groups=groups or None)
+    if args.exporter:
+        div = div.loc[div.index.get_level_values(0).isin(args.exporter)]
+    if args.output:
+        out = Path(args.output)
+        if out.name.lower().endswith(".parquet"):
+            div.reset_index().to_parquet(out)
+        else:
+            div.reset_index().to_csv(out, index=False)
+        print(f"diversification: {len(div):,} exporter-years -> {out}")
+    else:
+        print(div.reset_index().to_csv(index=False), end="")
+    return EXIT_OK
+
+
+def _cmd_ge(args: argparse.Namespace) -> int:
+    from gravity.cli_ge import run_ge
+
+    return run_ge(args, read_table(args.data))
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -197,20 +370,60 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 # -- parser ------------------------------------------------------------------------------
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions filled to the terminal width; the examples of the epilog kept as
+    written (one command per line)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return super()._fill_text(text, width, indent)
+        import textwrap
+
+        return "\n\n".join(textwrap.fill(par, width, initial_indent=indent,
+                                         subsequent_indent=indent)
+                           for par in text.split("\n\n"))
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _alpha_arg(value: str) -> float:
+    try:
+        a = float(value)
+    except ValueError:
+        a = float("nan")
+    if not 0.0 < a < 1.0:
+        raise argparse.ArgumentTypeError(f"alpha must be a number in (0, 1), got '{value}'")
+    return a
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: after the subcommand, --debug must not reset one given before it
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="print the traceback of an error")
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=PROG, formatter_class=_HelpFormatter,
         description="Gravity-model econometrics of international trade: panels, PPML/OLS "
-                    "with high-dimensional fixed effects, the extensive margin.")
+                    "with high-dimensional fixed effects, the extensive margin.",
+        epilog=_examples(
+            "gravity demo --small",
+            "gravity panel --cepii-gravity Gravity_V202211.dta --output panel.parquet",
+            "gravity fit ppml 'trade ~ ln_dist | exp_year + imp_year' panel.parquet --json",
+            "gravity diversification panel.parquet --groups five_emerging",
+            "gravity ge d.csv --formula 'trade ~ ln_dist + fta | exporter + importer' "
+            "--set fta=0 --reference C00 --sigma 5")
+        + "\n\n'gravity <command> --help' lists each command's options and examples.")
     parser.add_argument("--debug", action="store_true", help="print the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", parents=[common],
-                       help="end-to-end run on embedded/simulated data")
+                       formatter_class=_HelpFormatter,
+                       help="end-to-end run on embedded/simulated data",
+                       epilog=_examples("gravity demo --small --no-figures",
+                                        "gravity demo --yotov agtpa_applications.csv.gz "
+                                        "--out report/"))
     p.add_argument("--out", default="out", help="folder for the report (default: out)")
     p.add_argument("--yotov", default=None, help="path to agtpa_applications.csv.gz")
     p.add_argument("--no-yotov", action="store_true", help="skip the Yotov et al. (2016) part")
@@ -220,29 +433,117 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figures", action="store_true", help="do not draw the PNG figures")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("fit", parents=[common],
-                       help="fit PPML or OLS on a CSV/Parquet/Stata file")
-    p.add_argument("estimator", choices=["ppml", "ols"])
+    p = sub.add_parser(
+        "fit", parents=[common], formatter_class=_HelpFormatter,
+        help="fit PPML, OLS or a binary model on a CSV/Parquet/Stata file",
+        description="Fit an estimator with high-dimensional fixed effects (fixest formula "
+                    "grammar: 'y ~ x1 + x2 | fe1 + fe2^fe3') and print its summary, or "
+                    "with --json the estimates, standard errors, t and p-values, "
+                    "confidence intervals, vcov type, formula and dropped rows.",
+        epilog=_examples(
+            "gravity fit ppml 'trade ~ ln_dist + contig | exp_year + imp_year' panel.parquet",
+            "gravity fit ppml 'trade ~ rta | exp_year + imp_year + pair' panel.parquet "
+            "--vcov CRV1:pair --json",
+            "gravity fit ols 'ln_trade ~ ln_dist | exp_year + imp_year' d.csv --vcov hetero "
+            "--missing drop",
+            "gravity fit logit 'active ~ bri_ij | exp_year + imp_year' panel.parquet"))
+    p.add_argument("estimator", choices=ESTIMATORS)
     p.add_argument("formula", help="e.g. 'trade ~ ln_dist + contig | exp_year + imp_year'")
     p.add_argument("data", help="data file: " + ", ".join(SUPPORTED_TABLE_TYPES))
     p.add_argument("--vcov", default=None, type=_vcov_arg,
-                   help="iid, hetero, or CRV1:cluster_var[+other]")
+                   help="iid, hetero, or CRV1:cluster_var[+other] (default: clustered by "
+                        "the first fixed effect)")
     p.add_argument("--ssc", default=None, type=_ssc_arg, help="fixest (default) or glm")
     p.add_argument("--missing", default="raise", choices=["raise", "drop"],
                    help="rows with missing values: raise an error (default) or drop them")
+    p.add_argument("--weights", default=None, help="column of prior weights")
+    p.add_argument("--separation", nargs="*", default=None,
+                   choices=["fe", "simplex", "relu", "none"],
+                   help="separation checks of ppml/logit/probit/cloglog (default: fe simplex "
+                        "relu; 'none' for none)")
+    p.add_argument("--verbose", action="store_true",
+                   help="log every IRLS iteration on stderr (ppml, logit, probit, cloglog)")
+    p.add_argument("--alpha", default=0.05, type=_alpha_arg,
+                   help="1 - confidence level of the --json intervals (default 0.05)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     p.set_defaults(func=_cmd_fit)
 
-    p = sub.add_parser("panel", parents=[common],
-                       help="build a gravity panel from local source files")
-    p.add_argument("--baci", help="BACI CSV file, glob or folder")
-    p.add_argument("--geodist", help="CEPII GeoDist dist file")
-    p.add_argument("--wdi", help="WDI CSV")
-    p.add_argument("--fd", help="IMF Financial Development index CSV")
-    p.add_argument("--countries", nargs="*", default=None)
-    p.add_argument("--years", nargs="*", type=int, default=None)
-    p.add_argument("--output", default="panel.parquet")
+    p = sub.add_parser(
+        "panel", parents=[common], formatter_class=_HelpFormatter,
+        help="build a gravity panel from local source files",
+        description="Build a squared exporter x importer x year panel (true zeros where the "
+                    "source covers the reporter, NaN elsewhere) from one flow source and "
+                    "any covariates, and write it to Parquet with its provenance.",
+        epilog=_examples(
+            "gravity panel --baci BACI_HS17_V202401b.zip --years 2017 2018 2019 "
+            "--geodist dist_cepii.csv --wdi WDICSV.csv --fd FDI.csv --output panel.parquet",
+            "gravity panel --cepii-gravity Gravity_V202211.dta --lags 1 2 --output p.parquet",
+            "gravity panel --dots DOTS.csv --dots-flow exports --geodist dist_cepii.csv",
+            "gravity panel --comtrade comtrade.csv --comtrade-flow X --pwt pwt.csv",
+            "gravity panel --china-mirror china_exports.csv --output china.parquet",
+            "gravity panel --baci BACI/ --bri my_bri_table.csv --leads 1 --lags 1 2"))
+    flows = p.add_argument_group("trade flows (one source)")
+    flows.add_argument("--baci", help="BACI CSV file, glob, folder or release zip")
+    flows.add_argument("--baci-codes", default=None,
+                       help="BACI country_codes_V*.csv (default: looked for next to the data)")
+    flows.add_argument("--dots", help="IMF Direction of Trade Statistics CSV")
+    flows.add_argument("--dots-flow", default="exports", choices=["exports", "imports"])
+    flows.add_argument("--comtrade", help="UN Comtrade CSV (bulk or API layout)")
+    flows.add_argument("--comtrade-flow", default="X", choices=["X", "M"])
+    flows.add_argument("--china-mirror", help="China's exports from partners' imports "
+                                              "(UN Comtrade mirror CSV)")
+    cov = p.add_argument_group("covariates")
+    cov.add_argument("--cepii-gravity", help="CEPII Gravity file (.dta, .csv, .zip): pair-year "
+                                             "covariates; alone, also the flows")
+    cov.add_argument("--trade-column", default=None,
+                     help="with --cepii-gravity alone: its flow column (default "
+                          "tradeflow_baci)")
+    cov.add_argument("--geodist", help="CEPII GeoDist dist file")
+    cov.add_argument("--wdi", help="World Bank WDI CSV (GDP, population)")
+    cov.add_argument("--pwt", help="Penn World Table CSV (GDP, population), instead of --wdi")
+    cov.add_argument("--fd", help="IMF Financial Development index CSV")
+    cov.add_argument("--wits", help="WITS/TRAINS tariff CSV")
+    cov.add_argument("--bri", default=None,
+                     help="BRI table CSV (iso3, year); default: the package's table")
+    cov.add_argument("--no-bri", action="store_true", help="no BRI columns")
+    shape = p.add_argument_group("panel")
+    shape.add_argument("--countries", nargs="*", default=None, help="ISO3 codes to keep")
+    shape.add_argument("--years", nargs="*", type=int, default=None, help="years to keep")
+    shape.add_argument("--lags", nargs="*", type=int, default=None,
+                       help="lags of the BRI indicators, e.g. --lags 1 2")
+    shape.add_argument("--leads", nargs="*", type=int, default=None, help="leads, e.g. 1")
+    shape.add_argument("--intra-national", action="store_true",
+                       help="add exporter == importer rows")
+    shape.add_argument("--output", default="panel.parquet", help="Parquet file to write")
     p.set_defaults(func=_cmd_panel)
+
+    p = sub.add_parser(
+        "diversification", parents=[common],
+        formatter_class=_HelpFormatter,
+        help="export diversification measures of a panel (n destinations, top-k, HHI, Theil)",
+        description="Per exporter-year: number of destinations, top-k shares, HHI, Theil "
+                    "(within and between) and destination-group shares, as "
+                    "gravity.margins.diversification computes them.",
+        epilog=_examples(
+            "gravity diversification panel.parquet --groups five_emerging msci",
+            "gravity diversification panel.parquet --exporter CHN --k 5 10 --output d.csv"))
+    p.add_argument("panel", help="panel file: " + ", ".join(SUPPORTED_TABLE_TYPES))
+    p.add_argument("--value", default="trade", help="flow column (default trade)")
+    p.add_argument("--threshold", default=0.0, type=float,
+                   help="a destination is active when value > threshold (default 0)")
+    p.add_argument("--k", nargs="+", type=int, default=[5], help="top-k shares (default 5)")
+    p.add_argument("--groups", nargs="*", default=None,
+                   help="destination groups: five_emerging (the seed paper's ASEAN, India, "
+                        "Russia, Africa, Latin America), msci, or 0/1 columns such as bri_d")
+    p.add_argument("--exporter", nargs="*", default=None, help="ISO3 codes of exporters to keep")
+    p.add_argument("--output", default=None, help="CSV or Parquet file (default: CSV on stdout)")
+    p.set_defaults(func=_cmd_diversification)
+
+    from gravity.cli_ge import add_ge_parser
+
+    p = add_ge_parser(sub, common, _HelpFormatter, _examples, _vcov_arg,
+                      "data file: " + ", ".join(SUPPORTED_TABLE_TYPES))
+    p.set_defaults(func=_cmd_ge)
     return parser
 
 

@@ -12,12 +12,13 @@ from .bias import bias_correct, bias_term
 from .families import CLogLog, Family, Gaussian, Logit, Poisson, Probit, get_family
 from .feglm import cloglog, feglm, feglm_binary, logit, ppml, probit
 from .ols import lpm, ols
+from .ppml_bias import BiasCorrectedPoissonResults, ppml_bias_correct
 from .record import FitRecord, FitSettings
 from .results import BinaryResults, LinearResults, PoissonResults, RegressionResults
 from .summary import Summary
 
 __all__ = ["feglm", "ppml", "ols", "logit", "probit", "cloglog", "lpm", "feglm_binary",
-           "bias_correct", "bias_term", "average_partial_effects", "Family", "Poisson",
+           "bias_correct", "bias_term", "ppml_bias_correct", "BiasCorrectedPoissonResults", "average_partial_effects", "Family", "Poisson",
            "Gaussian", "Logit", "Probit", "CLogLog", "get_family", "FitRecord",
            "FitSettings", "RegressionResults", "LinearResults", "PoissonResults",
            "BinaryResults", "Summary"]

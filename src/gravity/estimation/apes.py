@@ -1,62 +1,222 @@
-r"""Average partial effects of binary models with fixed effects.
+r"""Average partial effects of binary models with fixed effects, their analytical bias
+correction and standard errors (Fernandez-Val and Weidner 2016, "Individual and time
+effects in nonlinear panel models with large N, T", J. Econometrics 192, sec. 4; Hinz,
+Stammann and Wanner 2020 for the network case; computed as ``alpaca::getAPEs``).
 
-For a continuous regressor ``APE_k = n^{-1} sum_i beta_k f(eta_i)``; for a 0/1
-regressor ``n^{-1} sum_i [F(eta_i | x_k = 1) - F(eta_i | x_k = 0)]`` (prior-weighted
-means). Standard errors by the delta method in ``beta`` holding the estimated fixed
-effects fixed (an approximation: it ignores the sampling variation of the fixed
-effects and of the covariate average, unlike alpaca's ``getAPEs``); the APEs use the
-bias-corrected ``beta`` and fixed effects when given a corrected fit.
+Partial effects: for a continuous regressor ``Delta_ik = beta_k f(eta_i)``; for a 0/1
+regressor ``Delta_ik = F(eta_i^{(1)}) - F(eta_i^{(0)})`` (``eta`` with ``x_k`` set to 1 and
+0); ``delta_k = n^{-1} sum_i Delta_ik``. With ``w = h f``, ``z = h f'``, ``v = h (y - F)``
+(``h = f / (F (1 - F))``), ``x~`` the regressors demeaned by the fixed effects with
+weights ``w``, ``Delta1`` and ``Delta2`` the first and second derivatives of ``Delta``
+in ``eta``, and ``P Psi`` the weighted projection of ``Psi = -Delta1 / w`` on the fixed
+effects:
+
+* Jacobian ``J = d delta / d beta`` with the fixed effects re-adjusting:
+  ``J_{.k} = n^{-1} sum x~_i Delta1_ik + e_k n^{-1} sum f`` (continuous) or
+  ``n^{-1} sum (x_i^{(-k)} - (x_i - x~_i)) Delta1_ik + e_k n^{-1} sum f(eta^{(1)})`` (0/1);
+* bias (fits corrected by :func:`gravity.estimation.bias_correct`; ``classic``: the
+  first two fixed effects, ``network``: up to three)
+  ``b = (2 n)^{-1} sum_q sum_{g in q} sum_{i in g} (Delta2_i + P Psi_i z_i) / sum_{i in g} w_i``,
+  ``delta^bc = delta - b``;
+* variance ``V = sum_c Gamma_c Gamma_c'`` with
+  ``Gamma_i = n^{-1} v_i (x~_i' (H / n)^{-1} J - P Psi_i)`` (``H = x~' W x~``), summed
+  within the fit's clusters ``c`` (``G / (G - 1)``) or over observations
+  (``vcov="hetero"``: alpaca's default). It accounts for the estimation of the slopes and
+  of the fixed effects, conditionally on the covariates (alpaca's ``n.pop = NULL``).
+
+``method="delta"`` keeps the earlier approximation: the delta method in ``beta`` holding
+the estimated fixed effects fixed, without bias correction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..errors import EstimationError
+from ..hdfe import DemeanConfig, make_demeaner
 from ..inference.delta import delta_method
 from .results import BinaryResults, RegressionResults
 
+DEMEAN_TOL = 1e-10
+
+
+def _mu_eta3(name: str, eta: np.ndarray) -> np.ndarray:
+    """``f''(eta)``, the second derivative of the density of the link."""
+    if name == "logit":
+        p = 1.0 / (1.0 + np.exp(-eta))
+        f = p * (1.0 - p)
+        return f * (1.0 - 6.0 * f)
+    if name == "probit":
+        return (eta * eta - 1.0) * stats.norm.pdf(eta)
+    if name == "cloglog":
+        lam = np.exp(np.minimum(eta, 30.0))
+        return lam * np.exp(-lam) * ((1.0 - lam) ** 2 - lam)
+    raise EstimationError(f"no partial effects for the {name} family")
+
+
+def _tidy(names: list[str], est: np.ndarray, vcov: np.ndarray, extra: dict[str, Any]
+          ) -> pd.DataFrame:
+    se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zval = est / se
+    q = stats.norm.ppf(0.975)
+    out = pd.DataFrame({"estimate": est, "std_error": se, "statistic": zval,
+                        "p_value": 2 * stats.norm.sf(np.abs(zval)),
+                        "conf_low": est - q * se, "conf_high": est + q * se},
+                       index=pd.Index(names, name="term"))
+    out.attrs.update(extra)
+    out.attrs["vcov"] = pd.DataFrame(vcov, index=names, columns=names)
+    return out
+
 
 def average_partial_effects(res: RegressionResults,
-                            binary: Sequence[str] | None = None) -> pd.DataFrame:
-    """Average partial effects with delta-method standard errors (module docstring).
+                            binary: Sequence[str] | None = None,
+                            method: str = "analytical",
+                            bias_correction: bool | None = None,
+                            vcov: str | None = None) -> pd.DataFrame:
+    """Average partial effects with standard errors (module docstring).
 
-    ``binary`` lists regressors treated as discrete 0/1 (default: every regressor
-    whose values are only 0 and 1). Returns a tidy table (``estimate``,
-    ``std_error``, ``statistic``, ``p_value``, ``conf_low``, ``conf_high``).
+    ``binary``: regressors treated as discrete 0/1 (default: every regressor whose
+    values are only 0 and 1). ``method``: ``"analytical"`` (default) or ``"delta"``.
+    ``bias_correction``: correct the APEs for the incidental-parameter bias (default:
+    when the fit is bias-corrected, with its ``panel_structure``). ``vcov``: ``None``
+    (the fit's clusters, observations if it is not clustered) or ``"hetero"``.
+
+    Returns a tidy table (``estimate``, ``std_error``, ``statistic``, ``p_value``,
+    ``conf_low``, ``conf_high``); ``attrs`` hold ``vcov``, ``bias`` (when corrected),
+    ``estimate_uncorrected`` and ``method``.
     """
     if not isinstance(res, BinaryResults):
         raise EstimationError("average partial effects are computed for logit, probit and "
                               f"cloglog fits, not {res.model.upper()}")
+    if method not in ("analytical", "delta"):
+        raise ValueError("method must be 'analytical' or 'delta'")
     r = res.record
-    fam = r.family
-    X = r.X
-    names = list(r.names)
-    base = r.fe_component + r.offset
-    pw = r.prior_weights
+    names = [n for n in r.names if n != "(Intercept)"]
+    cols = [list(r.names).index(n) for n in names]
+    X = r.X[:, cols]
     if binary is None:
         binary = [n for k, n in enumerate(names) if np.isin(X[:, k], (0.0, 1.0)).all()]
+    is_bin = np.array([n in binary for n in names])
+    if method == "delta":
+        return _delta(res, names, cols, is_bin)
+    if not r.fe_codes or r.xt is None or r.xt.shape[0] != len(r.names):
+        raise EstimationError("analytical APE standard errors need a model with fixed "
+                              "effects; use method='delta'")
+    if bias_correction is None:
+        bias_correction = res.bias_corrected
+    structure = res.extra.get("panel_structure", "classic")
+    return _analytical(res, names, X, is_bin, bool(bias_correction), structure, vcov)
+
+
+def _delta(res: BinaryResults, names: list[str], cols: list[int], is_bin: np.ndarray
+           ) -> pd.DataFrame:
+    r = res.record
+    fam = r.family
+    base = r.fe_component + r.offset
+    pw = r.prior_weights
 
     def apes(beta_s: pd.Series) -> np.ndarray:
         beta = np.asarray(beta_s, dtype=np.float64)
-        eta = base + X @ beta
+        eta = base + r.X @ beta
         out = np.empty(len(names))
         dens = fam.mu_eta(eta)
-        for k, n in enumerate(names):
-            if n in binary:
-                e0 = eta - X[:, k] * beta[k]
-                diff = fam.inverse_link(e0 + beta[k]) - fam.inverse_link(e0)
-                out[k] = pw @ diff / pw.sum()
+        for j, k in enumerate(cols):  # regressors
+            if is_bin[j]:
+                e0 = eta - r.X[:, k] * beta[k]
+                out[j] = pw @ (fam.inverse_link(e0 + beta[k]) - fam.inverse_link(e0)) / pw.sum()
             else:
-                out[k] = beta[k] * (pw @ dens) / pw.sum()
+                out[j] = beta[k] * (pw @ dens) / pw.sum()
         return out
 
     dm = delta_method(apes, res.params, res.vcov)
-    ci = dm.conf_int()
-    return pd.DataFrame({"estimate": dm.estimate, "std_error": dm.se,
-                         "statistic": dm.zvalue, "p_value": dm.pvalue,
-                         "conf_low": ci[:, 0], "conf_high": ci[:, 1]},
-                        index=pd.Index(names, name="term"))
+    return _tidy(names, np.asarray(dm.estimate, dtype=float), np.asarray(dm.vcov, dtype=float),
+                 {"method": "delta"})
+
+
+def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.ndarray,
+                correct: bool, structure: str, vcov: str | None) -> pd.DataFrame:
+    r = res.record
+    fam = r.family
+    eta, y, pw = r.eta, r.y, r.prior_weights
+    n = r.nobs
+    h = fam.score_factor(eta)
+    f = fam.mu_eta(eta)
+    w = pw * np.maximum(f, 1e-300) * h
+    z = pw * fam.mu_eta2(eta) * h
+    v = pw * h * (y - fam.inverse_link(eta))
+    assert r.xt is not None
+    keep = [list(r.names).index(nm) for nm in names]
+    mx_all = r.xt.T  # (n, K) demeaned with the weights w
+    mx = mx_all[:, keep]
+    px = X - mx
+    beta_all = r.beta
+    beta = beta_all[keep]
+    p = len(names)
+    delta = np.empty((n, p))
+    d1 = np.empty((n, p))
+    d2 = np.empty((n, p))
+    jac = np.zeros((len(r.names), p))
+    for j in range(p):  # regressors
+        if is_bin[j]:
+            e0 = eta - X[:, j] * beta[j]
+            e1 = e0 + beta[j]
+            f1 = fam.mu_eta(e1)
+            delta[:, j] = fam.inverse_link(e1) - fam.inverse_link(e0)
+            d1[:, j] = f1 - fam.mu_eta(e0)
+            d2[:, j] = fam.mu_eta2(e1) - fam.mu_eta2(e0)
+            col = -(px * d1[:, [j]]).sum(axis=0) / n
+            full = np.zeros(len(r.names))
+            full[keep] = col
+            others = [k for k in range(len(r.names)) if k != keep[j]]
+            full[others] += (r.X[:, others] * d1[:, [j]]).sum(axis=0) / n
+            full[keep[j]] += f1.sum() / n
+            jac[:, j] = full
+        else:
+            delta[:, j] = beta[j] * f
+            d1[:, j] = beta[j] * fam.mu_eta2(eta)
+            d2[:, j] = beta[j] * _mu_eta3(fam.name, eta)
+            jac[:, j] = (mx_all * d1[:, [j]]).sum(axis=0) / n
+            jac[keep[j], j] += f.sum() / n
+    est = delta.mean(axis=0)
+    psi = -d1 / w[:, None]
+    m_psi, _ = make_demeaner(list(r.fe_codes), DemeanConfig(tol=DEMEAN_TOL)).demean(
+        psi, w, tol=DEMEAN_TOL, maxiter=100_000)
+    p_psi = psi - m_psi
+    extra: dict[str, Any] = {"method": "analytical",
+                             "estimate_uncorrected": pd.Series(est.copy(), index=names)}
+    if correct:
+        q = {"classic": 2, "network": 3}.get(structure, 2)
+        num = d2 + p_psi * z[:, None]
+        b = np.zeros(p)
+        for codes in r.fe_codes[:q]:
+            g = int(codes.max()) + 1
+            den = np.bincount(codes, weights=w, minlength=g)
+            for j in range(p):  # regressors
+                b[j] += np.sum(np.bincount(codes, weights=num[:, j], minlength=g) / den)
+        b /= 2.0 * n
+        est = est - b
+        extra["bias"] = pd.Series(b, index=names)
+        extra["panel_structure"] = structure
+    hess = (r.xt * w) @ r.xt.T
+    gamma = (mx_all @ np.linalg.solve(hess / n, jac) - p_psi) * (v / n)[:, None]
+    spec = res._spec
+    if vcov is None and spec.kind == "CRV1" and len(spec.clusters) == 1:
+        known = dict(zip(r.fe_terms, r.fe_codes, strict=True))
+        known.update(r.cluster_map)
+        codes = known[spec.clusters[0]]
+        g = int(codes.max()) + 1
+        sums = np.zeros((g, p))
+        np.add.at(sums, codes, gamma)
+        vmat = sums.T @ sums * g / (g - 1.0)
+        extra["clusters"] = g
+    elif vcov in (None, "hetero"):
+        vmat = gamma.T @ gamma
+    else:
+        raise ValueError("vcov must be None (the fit's clusters) or 'hetero'")
+    return _tidy(names, est, vmat, extra)

@@ -24,6 +24,7 @@ regressors is not implemented.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,9 @@ from .assemble import with_warnings
 from .design import ModelData
 from .feglm import fit_glm
 from .irls import IRLSSettings, inverse_gram
+from .ppml_bias import BiasCorrectedPoissonResults, ppml_bias_correct
 from .record import FitSettings
-from .results import BinaryResults, RegressionResults
+from .results import BinaryResults, PoissonResults, RegressionResults
 
 #: tolerances of the re-estimation of the fixed effects at the corrected slopes
 REFIT_TOL = 1e-12
@@ -48,8 +50,8 @@ def _check(res: RegressionResults, panel_structure: str) -> BinaryResults:
     if not isinstance(res, BinaryResults):
         raise EstimationError(
             f"the analytical bias correction applies to logit, probit and cloglog fits "
-            f"with fixed effects; this is a {res.model.upper()} fit "
-            "(for the three-way PPML see the Weidner-Zylkin correction)")
+            f"with fixed effects and to PPML with exporter-time, importer-time (and pair) "
+            f"effects; this is a {res.model.upper()} fit")
     if panel_structure not in PANEL_STRUCTURES:
         raise ValueError("panel_structure must be 'classic' or 'network'")
     q = len(res.record.fe_codes)
@@ -83,12 +85,48 @@ def bias_term(res: RegressionResults, panel_structure: str = "classic") -> np.nd
     return b
 
 
-def bias_correct(res: RegressionResults, panel_structure: str = "classic") -> BinaryResults:
-    """Analytical bias correction (module docstring). Returns a new result whose
-    ``params`` and variance are evaluated at the corrected coefficients, with the fixed
-    effects re-estimated given them; ``params_uncorrected`` keeps the MLE."""
+@overload
+def bias_correct(res: BinaryResults, panel_structure: str | None = None,
+                 variance: str = "auto") -> BinaryResults: ...
+
+
+@overload
+def bias_correct(res: PoissonResults, panel_structure: str | None = None,
+                 variance: str = "auto") -> BiasCorrectedPoissonResults: ...
+
+
+@overload
+def bias_correct(res: RegressionResults, panel_structure: str | None = None,
+                 variance: str = "auto") -> RegressionResults: ...
+
+
+def bias_correct(res: RegressionResults, panel_structure: str | None = None,
+                 variance: str = "auto") -> RegressionResults:
+    """Analytical bias correction of a fixed-effect fit.
+
+    * logit, probit, cloglog (module docstring; ``panel_structure="classic"``, the
+      default, or ``"network"``): a new result whose ``params`` and variance are
+      evaluated at the corrected coefficients, with the fixed effects re-estimated
+      given them; ``params_uncorrected`` keeps the MLE.
+    * PPML with exporter-time, importer-time and pair effects (or the first two only):
+      the Weidner-Zylkin (2021) bias and variance corrections
+      (:func:`gravity.estimation.ppml_bias.ppml_bias_correct`; ``variance="exact"``,
+      ``"approx"`` or ``"auto"``; ``panel_structure`` may name ``"three-way"`` or
+      ``"two-way"``).
+
+    Any other model is an :class:`~gravity.errors.EstimationError`.
+    """
+    if isinstance(res, PoissonResults):
+        if panel_structure not in (None, "three-way", "two-way"):
+            raise EstimationError("for PPML, panel_structure is 'three-way' or 'two-way', "
+                                  f"not {panel_structure!r}")
+        return ppml_bias_correct(res, variance=variance, model=panel_structure)
+    panel_structure = panel_structure or "classic"
     fit = _check(res, panel_structure)
-    return with_warnings(lambda: _correct(fit, panel_structure))
+    out = with_warnings(lambda: _correct(fit, panel_structure))
+    # the corrected fit keeps the warnings of the fit it corrects, then its own
+    rec = replace(out.record, warnings=tuple(fit.warnings) + tuple(out.record.warnings))
+    return BinaryResults(rec, out._vr, out._spec, out._ssc)
 
 
 def _correct(fit: BinaryResults, panel_structure: str) -> BinaryResults:
@@ -118,7 +156,7 @@ def _correct(fit: BinaryResults, panel_structure: str) -> BinaryResults:
     rec = out.record
     h = r.family.score_factor(rec.eta)
     w_new = r.prior_weights * np.maximum(r.family.mu_eta(rec.eta), 1e-300) * h
-    xt_new = np.ascontiguousarray(r.X.T)
+    xt_new = np.array(r.X.T, dtype=np.float64, order="C")  # a copy: demeaned in place
     fe = md.fixed_effects
     if fe is not None and xt_new.shape[0]:
         fe.demean_inplace(xt_new, w_new, tol=REFIT_FIXEF_TOL, maxiter=10_000)

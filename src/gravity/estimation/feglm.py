@@ -34,6 +34,7 @@ from .assemble import build_result, with_warnings
 from .design import ModelData, prepare, require_observations
 from .families import Family, Poisson, get_family
 from .irls import IRLSSettings, irls
+from .notice import first_compile_notice, irls_log
 from .record import FitRecord, FitSettings
 from .results import BinaryResults, PoissonResults, RegressionResults
 from .separation import drop_separated, separation_methods
@@ -62,6 +63,7 @@ def feglm(
     demean_method: str = "cg",
     panel_id: Any = None,
     exposure: Any = None,
+    verbose: bool = False,
 ) -> RegressionResults:
     """A GLM with any number of high-dimensional fixed effects.
 
@@ -95,6 +97,8 @@ def feglm(
         and algorithm (``"cg"``, or ``"map"``: the NumPy reference)
     on_nonconvergence : ``"warn"`` (:class:`ConvergenceWarning`) or ``"raise"``
         (:class:`ConvergenceError`, also when the demeaning does not converge)
+    verbose : log every IRLS iteration (deviance, relative change, largest coefficient
+        change, step halvings) on stderr
     """
     fam = get_family(family)
     if fam.name == "ols":
@@ -108,9 +112,10 @@ def feglm(
                             on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
     methods = separation_methods(separation)
-    return with_warnings(lambda: _feglm(formula, data, fam, vcov, weights, offset, ssc,
-                                        methods, missing, drop_singletons, settings, config,
-                                        panel_id, exposure))
+    with first_compile_notice(), irls_log(verbose):
+        return with_warnings(lambda: _feglm(formula, data, fam, vcov, weights, offset, ssc,
+                                            methods, missing, drop_singletons, settings,
+                                            config, panel_id, exposure))
 
 
 def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: Any,
@@ -228,6 +233,7 @@ def ppml(
     demean_method: str = "cg",
     panel_id: Any = None,
     exposure: Any = None,
+    verbose: bool = False,
 ) -> PoissonResults:
     """PPML with any number of high-dimensional fixed effects: :func:`feglm` with the
     Poisson family (see its parameters). The outcome must be non-negative (zeros kept).
@@ -237,7 +243,7 @@ def ppml(
                 drop_singletons=drop_singletons, tol=tol, maxiter=maxiter,
                 fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter,
                 on_nonconvergence=on_nonconvergence, demean_method=demean_method,
-                panel_id=panel_id, exposure=exposure)
+                panel_id=panel_id, exposure=exposure, verbose=verbose)
     assert isinstance(res, PoissonResults)
     return res
 

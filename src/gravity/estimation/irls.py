@@ -25,6 +25,7 @@ that the regressors' units do not limit the precision.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -44,6 +45,9 @@ INNER_TOL_FACTOR = 1e-2
 INNER_TOL_START = 1e-4
 #: the regressors are demeaned at least this precisely for the collinearity check
 COLLINEARITY_DEMEAN_TOL = 1e-8
+
+
+_log = logging.getLogger("gravity.irls")  # verbose=True (estimation.notice)
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,10 @@ def irls(
         eps_beta = float(np.max(np.abs(beta_new - beta) / (1.0 + np.abs(beta_new)))) \
             if beta.size else 0.0
         eta, dev, beta = eta_new, dev_new, beta_new
+        if _log.isEnabledFor(logging.INFO):
+            _log.info("IRLS iteration %d: deviance %.10g, relative change %.3g, max "
+                      "coefficient change %.3g, step halvings %d", it, dev, eps_dev,
+                      eps_beta, halvings)
         if eps_dev < tol and eps_beta < beta_tol and inner_tol <= fixef_tol:
             converged = True
             break

@@ -23,6 +23,7 @@ from .collinearity import drop_collinear
 from .design import prepare
 from .families import Gaussian
 from .irls import IRLSSettings, report_demeaning, solve_normal
+from .notice import first_compile_notice
 from .record import FitSettings
 from .results import LinearResults
 from .terms import panel_tuple
@@ -89,9 +90,10 @@ def _least_squares(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ss
                    binary: bool, panel_id: Any = None) -> LinearResults:
     settings = IRLSSettings(on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
-    res = with_warnings(lambda: _ols(formula, data, vcov, weights, ssc, missing,
-                                     drop_singletons, settings, config, binary=binary,
-                                     panel_id=panel_id))
+    with first_compile_notice():
+        res = with_warnings(lambda: _ols(formula, data, vcov, weights, ssc, missing,
+                                         drop_singletons, settings, config, binary=binary,
+                                         panel_id=panel_id))
     assert isinstance(res, LinearResults)
     return res
 

@@ -19,9 +19,16 @@ from .hypotheses import (
     decompose_margins,
     finance_hypothesis,
 )
-from .measures import bri_partners, diversification, emerging_markets, pair_dynamics
+from .measures import (
+    bri_partners,
+    diversification,
+    emerging_markets,
+    emerging_regions,
+    pair_dynamics,
+)
 
 __all__ = ["feglm_binary", "logit", "probit", "cloglog", "lpm", "bias_correct",
            "average_partial_effects", "BinaryResults", "HypothesisTest", "bri_hypothesis",
            "bri_event_study", "finance_hypothesis", "decompose_margins",
-           "diversification", "pair_dynamics", "emerging_markets", "bri_partners"]
+           "diversification", "pair_dynamics", "emerging_markets", "emerging_regions",
+           "bri_partners"]

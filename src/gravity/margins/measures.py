@@ -51,7 +51,11 @@ import pandas as pd
 
 from ..errors import DuplicateKeyError, InputError, MissingColumnError, NegativeValueError
 
-__all__ = ["diversification", "pair_dynamics", "emerging_markets", "bri_partners"]
+__all__ = ["diversification", "pair_dynamics", "emerging_markets", "emerging_regions",
+           "bri_partners", "SEED_REGIONS"]
+
+#: The seed paper's "five emerging markets or regions", in its order.
+SEED_REGIONS = ("ASEAN", "India", "Russia", "Africa", "Latin America")
 
 
 
@@ -81,6 +85,26 @@ def emerging_markets(source: str = "msci", path: str | Path | None = None) -> fr
         keep = inc.str.contains("middle income") | inc.str.startswith("low income")
         return frozenset(meta.loc[keep, "iso3c"])
     raise ValueError("source must be 'msci' or 'wdi'")
+
+
+def emerging_regions() -> dict[str, frozenset[str]]:
+    """The seed paper's "five emerging markets or regions" as destination groups.
+
+    Returns ``{"asean": ..., "india": ..., "russia": ..., "africa": ...,
+    "latin_america": ..., "five_emerging": union of the five}`` (ISO3 codes), ready
+    for ``diversification(panel, groups=emerging_regions())``, which then adds
+    ``share_five_emerging`` (the paper reports 26.6% of China's exports in 2018)
+    and the share of each region. ASEAN: the ten members of 2018; Africa and Latin
+    America: the UN M49 regions (Latin America and the Caribbean); the list and
+    its source are in ``gravity/data/emerging_regions.md``.
+    """
+    res = resources.files("gravity.data").joinpath("emerging_regions.csv")
+    with resources.as_file(res) as p:
+        t = pd.read_csv(p, keep_default_na=False)
+    out = {r.lower().replace(" ", "_"): frozenset(t.loc[t["region"] == r, "iso3"])
+           for r in SEED_REGIONS}
+    out["five_emerging"] = frozenset(t["iso3"])
+    return out
 
 
 def bri_partners(year: int | None = None) -> frozenset[str]:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["coefplot", "event_study_plot", "diversification_plot", "distance_elasticity_plot"]
+__all__ = ["coefplot", "event_study_plot", "diversification_plot", "distance_elasticity_plot",
+           "estimates_by_scale", "label_points", "overlapping_labels"]
 
 _TIDY_COLS = ("estimate", "conf_low", "conf_high")
 
@@ -32,6 +33,15 @@ def _figure(figsize: tuple[float, float]) -> Figure:
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize, layout="constrained")
+
+
+def _renderer(fig: Any) -> Any:
+    """A renderer for text sizes: the figure's canvas, or an Agg canvas attached to it."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
 
 
 def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -175,14 +185,19 @@ def diversification_plot(
     figsize: tuple[float, float] | None = None,
     title: str | None = None,
     marks: Mapping[str, Mapping[Any, float]] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> Figure:
     """Diversification indicators over time, one panel per indicator.
 
     ``df`` is wide: a time column ``x`` and one column per indicator (e.g.
     ``n_destinations``, ``top5_share``, ``emerging_share``); with ``group`` (e.g.
-    ``exporter``) one line per group. Indicators named in ``percent`` are shares
-    in [0, 1] drawn as percentages. ``marks`` adds labelled reference points,
-    ``{indicator: {x value: y value}}`` (e.g. published figures), as crosses.
+    ``exporter``) one line per group, named in a single legend below the panels.
+    Indicators named in ``percent`` are shares in [0, 1] drawn as percentages
+    (y axis "%"); ``units`` labels the y axis of the others
+    (``{"n_destinations": "destinations"}``). ``marks`` adds labelled reference
+    points, ``{indicator: {x value: y value}}`` (e.g. published figures), as crosses.
+    Each panel has its own y scale: never two quantities of different scales on one
+    axis.
     """
     if x not in df.columns:
         raise ValueError(f"df lacks the time column {x!r}")
@@ -199,6 +214,7 @@ def diversification_plot(
     fig = _figure(figsize or (4.0 * ncols, 3.2 * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     groups = [(None, df)] if group is None else list(df.groupby(group, sort=True))
+    unit = dict(units or {})
     for ax, ind in zip(axes, indicators, strict=False):
         scale = 100.0 if ind in percent else 1.0
         for gname, g in groups:
@@ -209,13 +225,17 @@ def diversification_plot(
             mx = list(marks[ind].keys())
             my = [v * scale for v in marks[ind].values()]
             ax.plot(mx, my, "x", color="k", ms=8, mew=2, label="published")
-            ax.legend(fontsize="small")
-        elif group is not None:
-            ax.legend(fontsize="small")
+            if group is None:
+                ax.legend(fontsize="small")
         ax.set_title(lab.get(ind, ind), fontsize="medium")
         ax.set_xlabel(x)
-        if ind in percent:
-            ax.set_ylabel("%")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        if ind in percent or ind in unit:
+            ax.set_ylabel(unit.get(ind, "%"))
+    if group is not None:
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 6),
+                   fontsize="small", title=group)
     for ax in axes[n:]:
         ax.set_visible(False)
     if title:
@@ -270,3 +290,122 @@ def distance_elasticity_plot(
         ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
     return fig
+
+
+def estimates_by_scale(
+    table: pd.DataFrame,
+    scales: Mapping[str, str],
+    label: str = "{specification}: {term}",
+    figsize: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Estimates with their confidence intervals, one panel per scale.
+
+    ``table`` is tidy (``specification``, ``term``, ``estimate``, ``conf_low``,
+    ``conf_high``; e.g. the ``table`` of a :mod:`gravity.margins` hypothesis test).
+    ``scales`` maps a substring of ``specification`` to the unit of its estimates,
+    e.g. ``{"PPML": "log points", "LPM": "probability"}``: rows with the same unit
+    share a panel and its x axis, labelled with the unit, so that a log-point effect
+    and a probability are never drawn on one axis. The first matching substring
+    wins (matched case-insensitively); a row that matches none raises ``ValueError``.
+    Rows are labelled on the y axis (horizontal intervals, so labels never overlap);
+    a row without an interval is drawn as a hollow point.
+    """
+    need = ["specification", "term", "estimate", "conf_low", "conf_high"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ValueError(f"table lacks columns {missing}")
+    t = table.reset_index(drop=True)
+    spec = t["specification"].astype(str)
+    unit = pd.Series(pd.NA, index=t.index, dtype="object")
+    for key, u in scales.items():
+        hit = unit.isna() & spec.str.lower().str.contains(key.lower(), regex=False)
+        unit[hit] = u
+    if unit.isna().any():
+        raise ValueError("no scale for specification(s) "
+                         f"{sorted(set(spec[unit.isna()]))}; add them to scales=")
+    order = list(dict.fromkeys(unit))
+    sizes = [int((unit == u).sum()) for u in order]
+    fig = _figure(figsize or (7.0, 0.9 + 0.45 * sum(sizes) + 0.5 * len(order)))
+    axes = fig.subplots(len(order), 1, squeeze=False, height_ratios=sizes).ravel()
+    for ax, u in zip(axes, order, strict=True):
+        sub = t[unit == u]
+        y = np.arange(len(sub))[::-1].astype(float)
+        est = sub["estimate"].to_numpy(float)
+        lo, hi = sub["conf_low"].to_numpy(float), sub["conf_high"].to_numpy(float)
+        has = np.isfinite(lo) & np.isfinite(hi)
+        ax.errorbar(est[has], y[has], xerr=np.vstack([est[has] - lo[has], hi[has] - est[has]]),
+                    fmt="o", capsize=3, color="C0", label="estimate, 95% CI")
+        if (~has).any():
+            ax.plot(est[~has], y[~has], "o", mfc="white", color="C0",
+                    label="estimate (no standard error)")
+            ax.legend(fontsize="small", loc="best")
+        ax.axvline(0.0, color="0.5", lw=0.8, ls="--")
+        ax.set_yticks(y, [label.format(**r) for r in sub.to_dict("records")],
+                      fontsize="small")
+        ax.set_ylim(-0.6, len(sub) - 0.4)
+        ax.set_xlabel(u)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def label_points(ax: Axes, x: Sequence[float], y: Sequence[float], labels: Sequence[str],
+                 fontsize: float = 8.0) -> None:
+    """Label scatter points so that labels do not overlap one another.
+
+    Points are taken left to right; a label that would overlap one already placed
+    (in display coordinates, after drawing) is moved to the next free slot above or
+    below its point, joined to it by a thin line.
+    """
+    from matplotlib.transforms import Bbox
+
+    renderer = _renderer(ax.figure)
+    ax.figure.canvas.draw()  # view limits and layout as drawn, so that extents are real
+    placed: list[Bbox] = []
+    order = np.argsort(np.asarray(x, float), kind="stable")
+    offsets = [(4, 4)] + [(4, 4 + d * s) for d in range(1, 12) for s in (11, -11)]
+    for i in order:
+        for k, (dx, dy) in enumerate(offsets):
+            ann = ax.annotate(str(labels[i]), (x[i], y[i]), xytext=(dx, dy),
+                              textcoords="offset points", fontsize=fontsize,
+                              annotation_clip=False,
+                              arrowprops=None if dy == 4 else {"arrowstyle": "-", "lw": 0.5,
+                                                               "color": "0.5"})
+            box = _text_extent(ann, renderer)
+            if not any(box.overlaps(b) for b in placed) or k == len(offsets) - 1:
+                placed.append(box)  # the last slot is kept: a label is never dropped
+                break
+            ann.remove()
+
+
+def _text_extent(text: Any, renderer: Any) -> Any:
+    """The box of a Text's own glyphs (for an annotation: without its arrow)."""
+    from matplotlib.text import Annotation, Text
+
+    if isinstance(text, Annotation):
+        text.update_positions(renderer)  # place the text at its offset before measuring
+    return Text.get_window_extent(text, renderer)
+
+
+def overlapping_labels(fig: Figure) -> list[tuple[str, str]]:
+    """Pairs of texts that overlap on ``fig``: tick labels of each axis and annotations.
+
+    Draws the figure and compares the bounding boxes of the visible, non-empty tick
+    labels of every x and y axis, and of the annotations of every Axes. An empty
+    list means a reader can read every label.
+    """
+    renderer = _renderer(fig)
+    fig.canvas.draw()
+    out: list[tuple[str, str]] = []
+    for ax in fig.axes:
+        groups = [ax.get_xticklabels(which="both"), ax.get_yticklabels(which="both"),
+                  [t for t in ax.texts]]
+        for texts in groups:
+            vis = [t for t in texts if t.get_visible() and t.get_text().strip()]
+            boxes = [_text_extent(t, renderer) for t in vis]
+            for a in range(len(vis)):
+                for b in range(a + 1, len(vis)):
+                    if boxes[a].overlaps(boxes[b]):
+                        out.append((vis[a].get_text(), vis[b].get_text()))
+    return out

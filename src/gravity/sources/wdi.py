@@ -90,6 +90,8 @@ def read_wdi(
     series : series codes to keep (default: every code in :data:`SERIES` present).
     years, countries : optional filters.
 
+    Notes
+    -----
     Units: as published (``gdp`` current USD, ``pop`` persons, ``credit`` % of GDP).
     Columns are read by name; ``..`` and empty cells are missing. Aggregates
     (:data:`WDI_AGGREGATES`) are dropped and listed; any other code that is not
