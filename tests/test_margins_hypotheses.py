@@ -94,3 +94,29 @@ def test_finance_and_decomposition_run_and_agree():
         t.iloc[0] - t.iloc[1], rel=1e-12)
     with pytest.raises(MissingColumnError):
         finance_hypothesis(p.drop(columns="fd_o"))
+
+
+def test_one_exporter_entry_not_identified_is_a_nan_row_with_a_warning():
+    """The twelve largest economies always trade with each other: China's own entry
+    equation has no pair with both entry and BRI variation once the always-trading pairs
+    are separated. The all-pairs rows and China's flows are still estimated; China's
+    entry row is NaN with a GravityWarning that names the separation, not an exception."""
+    import warnings as _w
+
+    import gravity as gv
+    from gravity.errors import GravityWarning
+
+    largest = gv.simulate.load_capitals().nlargest(12, "gdp_2015_usd")["iso3"]
+    panel, _ = gv.simulate.simulate_world(seed=1, countries=list(largest),
+                                          years=range(2008, 2021))
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        res = gv.margins.bri_hypothesis(panel)
+    tab = res.table.set_index("specification")
+    row = tab.loc[[s for s in tab.index if s.endswith("CHN exports (not identified)")]]
+    assert len(row) == 1 and row["estimate"].isna().all()
+    assert tab.loc[[s for s in tab.index if "all pairs" in s], "estimate"].notna().all()
+    assert tab.loc["flows (PPML), CHN exports", "estimate"] == tab.loc[
+        "flows (PPML), CHN exports", "estimate"]  # finite
+    msgs = [str(w.message) for w in caught if issubclass(w.category, GravityWarning)]
+    assert any("not identified" in m and "separation" in m for m in msgs), msgs

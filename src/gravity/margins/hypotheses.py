@@ -113,6 +113,18 @@ def _rows(spec: str, res, terms: list[str] | None = None) -> pd.DataFrame:
     return out
 
 
+def _not_identified(spec: str, term: str, nobs: int, exc: Exception) -> pd.DataFrame:
+    """A row of NaNs for a secondary specification that cannot be estimated on this
+    panel (for instance one exporter's entry when every pair it serves always trades),
+    with a :class:`GravityWarning` that says why; the main specification still raises."""
+    warnings.warn(f"{spec}: not identified on this panel, reported as NaN: {exc}",
+                  GravityWarning, stacklevel=3)
+    return pd.DataFrame({"specification": [f"{spec} (not identified)"], "term": [term],
+                         "estimate": [np.nan], "std_error": [np.nan], "p_value": [np.nan],
+                         "conf_low": [np.nan], "conf_high": [np.nan], "nobs": [nobs],
+                         "fixed_effects": ["year + pair"], "clustering": [""]})
+
+
 def _need(panel: pd.DataFrame, cols: list[str]) -> None:
     for c in cols:
         if c not in panel.columns:
@@ -136,6 +148,11 @@ def _fit(fn: Any, formula: str, data: pd.DataFrame, treatment: list[str] | str,
     if lost and len(lost) == len(terms):
         why = "; ".join(str(w.message) for w in res.warnings
                         if "dropped regressors" in str(w.message)) or "dropped"
+        sep = [str(w.message) for w in res.warnings if "separated" in str(w.message)]
+        if sep:
+            why += (f" (after separation: {sep[0]}; the rows whose outcome never varies "
+                    "within their fixed effects carry no information, and the treatment "
+                    "does not vary among the rest)")
         raise EstimationError(f"cannot estimate the effect of {', '.join(lost)} in "
                               f"'{formula}': {why}")
     bad = [t for t in terms if t in res.params.index and not np.isfinite(res.bse[t])]
@@ -300,13 +317,17 @@ def bri_hypothesis(
         if len(s) == 0:
             raise EstimationError(f"no rows with exporter == {exporter!r}")
         one = es if entry_model is None else EntrySpec(es.model, None, es.report)
-        fits["entry_one"] = _entry_fit(one, f"entry ~ {rhs} | year + pair", s,
-                                       [treatment], vc)
+        label = f"entry ({one.label()}), {exporter} exports"
+        try:
+            fits["entry_one"] = _entry_fit(one, f"entry ~ {rhs} | year + pair", s,
+                                           [treatment], vc)
+            parts.append(_entry_rows(label, one, fits["entry_one"], [treatment]))
+        except EstimationError as exc:
+            parts.append(_not_identified(label, treatment, len(s), exc))
         fits["flows_one"] = _fit(ppml, f"{value} ~ {rhs} | year + pair", s, treatment,
                                  vcov=vc)
-        parts += [_entry_rows(f"entry ({one.label()}), {exporter} exports", one,
-                              fits["entry_one"], [treatment]),
-                  _rows(f"flows (PPML), {exporter} exports", fits["flows_one"], [treatment])]
+        parts.append(_rows(f"flows (PPML), {exporter} exports", fits["flows_one"],
+                           [treatment]))
     return HypothesisTest("BRI: entry and flows", pd.concat(parts, ignore_index=True), fits)
 
 
