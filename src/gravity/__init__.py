@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # the names below load on first use (PEP 562): ``import gravi
     )
     from .inference import delta_method, ssc
     from .panel import build_panel, read_panel, write_panel
-    from .reporting import etable
+    from .reporting import etable, iplot
     from .variables import add_output_expenditure, add_remoteness
 
 #: public name -> submodule that defines it (imported on first access)
@@ -52,7 +52,7 @@ _LAZY = {
         "feglm", "logit", "lpm", "ols", "ppml", "probit")},
     "delta_method": ".inference", "ssc": ".inference",
     "build_panel": ".panel", "read_panel": ".panel", "write_panel": ".panel",
-    "etable": ".reporting",
+    "etable": ".reporting", "iplot": ".reporting",
     "add_output_expenditure": ".variables", "add_remoteness": ".variables",
 }
 _SUBMODULES = ("ge", "margins", "simulate")
@@ -87,6 +87,7 @@ __all__ = [
     "PoissonResults",
     "BinaryResults",
     "etable",
+    "iplot",
     "margins",
     "simulate",
     "ge",

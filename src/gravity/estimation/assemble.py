@@ -22,8 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from ..hdfe.factors import factorize_term, recode
-from ..inference.vcov import SSC, VcovSpec
+from ..inference.vcov import SSC, VcovSpec, spec_codes
 from .design import INTERCEPT, ModelData
 from .families import Family
 from .irls import inverse_gram
@@ -63,9 +62,26 @@ def level_labels(data: pd.DataFrame, term: tuple[str, ...], mask: np.ndarray,
                                      names=list(term))
 
 
-def cluster_map(data: pd.DataFrame, spec: VcovSpec, mask: np.ndarray
-                ) -> dict[tuple[str, ...], np.ndarray]:
-    return {term: recode(factorize_term(data, term)[mask])[0] for term in spec.clusters}
+def cluster_map(data: pd.DataFrame, spec: VcovSpec, mask: np.ndarray,
+                panel_id: tuple[str, str] | None = None) -> dict[tuple[str, ...], np.ndarray]:
+    """Cluster codes of ``spec`` on the sample, and the panel's unit codes and periods
+    when the fit declared ``panel_id`` (so that ``with_vcov("NW")`` works later)."""
+    out = spec_codes(data, spec, mask)
+    if panel_id is not None and spec.panel is None:
+        out.update(spec_codes(data, VcovSpec("NW", panel=panel_id), mask))
+    return out
+
+
+def slope_record(md: ModelData, data: pd.DataFrame, reuse: FitRecord | None
+                 ) -> dict[str, Any]:
+    """What the results need of the varying slopes: their number (degrees of freedom),
+    group codes, variables and group labels (fixed effects and predictions)."""
+    levels = reuse.extra["slopes"]["levels"] if reuse is not None else [
+        level_labels(data, t.fe, md.mask, c)
+        for t, c in zip(md.formula.slopes, md.slope_codes, strict=True)]
+    return {"slope_parameters": md.slope_parameters,
+            "slopes": {"codes": list(md.slope_codes), "values": list(md.slope_values),
+                       "levels": levels}}
 
 
 def build_result(
@@ -133,9 +149,9 @@ def build_result(
             level_labels(data, t, md.mask, c)
             for t, c in zip(md.formula.fixed_effects, fe_codes, strict=True)),
         cluster_map=reuse.cluster_map if reuse is not None else cluster_map(
-            data, spec, md.mask), iterations=iterations,
+            data, spec, md.mask, settings.panel_id), iterations=iterations,
         converged=converged, stats=dict(stats),
         xt=xt if keep_design else None, irls_weights=weights if keep_design else None,
-        extra=dict(extra or {}),
+        extra=dict(extra or {}) | (slope_record(md, data, reuse) if md.slope_codes else {}),
     )
     return RESULT_CLASSES[family.name](record)

@@ -31,9 +31,17 @@ from ..errors import (
     MissingValueError,
     NegativeValueError,
 )
-from ..formula import Formula, parse_formula
+from ..formula import Formula, expression_names, is_name, parse_formula
 from ..hdfe import DemeanConfig, Demeaner, make_demeaner
 from ..hdfe.factors import factorize_term, prune_groups, recode
+from ..hdfe.slopes import SlopeBlock, VaryingSlopes
+from .terms import (
+    Panel,
+    evaluate,
+    grammar_columns,
+    make_panel,
+    panel_columns,
+)
 
 INTERCEPT = "(Intercept)"
 
@@ -56,6 +64,8 @@ class ModelData:
     dropped_rows: dict[str, np.ndarray] = field(default_factory=dict)  # input positions
     intercept_as_fe: bool = False
     demean_config: DemeanConfig = field(default_factory=DemeanConfig)
+    slope_codes: list[np.ndarray] = field(default_factory=list)  # one per slope term
+    slope_values: list[np.ndarray] = field(default_factory=list)  # (N, m) per term
     _fe: Demeaner | None = field(default=None, repr=False)
 
     @property
@@ -65,11 +75,29 @@ class ModelData:
     @property
     def fixed_effects(self) -> Demeaner | None:
         """The demeaning algorithm for the current sample (None without fixed effects)."""
-        if not self.fe_codes:
+        if not self.fe_codes and not self.slope_codes:
             return None
         if self._fe is None:
-            self._fe = make_demeaner(self.fe_codes, self.demean_config)
+            self._fe = self._slope_demeaner() if self.slope_codes else \
+                make_demeaner(self.fe_codes, self.demean_config)
         return self._fe
+
+    def _slope_demeaner(self) -> Demeaner:
+        """Varying slopes (:mod:`gravity.hdfe.slopes`) around the other fixed effects;
+        the fixed effect of an ``fe[x]`` term belongs to its slope block."""
+        terms = self.formula.slopes
+        owned = {self.formula.fixed_effects.index(t.fe) for t in terms if t.with_fe}
+        base_codes = [c for q, c in enumerate(self.fe_codes) if q not in owned]
+        base = make_demeaner(base_codes, self.demean_config) if base_codes else None
+        blocks = [SlopeBlock(c, z, t.with_fe, t.label)
+                  for t, c, z in zip(terms, self.slope_codes, self.slope_values, strict=True)]
+        return VaryingSlopes(base, blocks, self.nobs)
+
+    @property
+    def slope_parameters(self) -> int:
+        """Number of slope coefficients of the varying-slope terms (groups x slopes)."""
+        return sum(int(c.max(initial=-1) + 1) * z.shape[1]
+                   for c, z in zip(self.slope_codes, self.slope_values, strict=True))
 
     @property
     def user_fe_codes(self) -> list[np.ndarray]:
@@ -95,6 +123,8 @@ class ModelData:
         if self.offset is not None:
             self.offset = self.offset[keep]
         self.fe_codes = [recode(c[keep])[0] for c in self.fe_codes]
+        self.slope_codes = [recode(c[keep])[0] for c in self.slope_codes]
+        self.slope_values = [z[keep] for z in self.slope_values]
         self._fe = None
 
     def drop_columns(self, drop: list[int]) -> None:
@@ -147,27 +177,89 @@ def numeric_column(series: pd.Series, name: str) -> np.ndarray:
 
 
 def regressor_matrix(formula: Formula, data: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """The regressors of ``formula`` on ``data`` (plain columns, or formulaic
-    expressions), with the intercept first when the formula has one."""
-    n = len(data)
-    if formula.simple_regressors:
-        cols = [numeric_column(data[r], r) for r in formula.regressors]
-        names = list(formula.regressors)
-    else:
-        from formulaic import model_matrix
+    """The regressors of ``formula`` on ``data`` (see :func:`regressor_columns`)."""
+    X, names, _ = regressor_columns(formula, data)
+    return X, names
 
-        rhs = " + ".join(formula.regressors) + " - 1"
-        try:
-            mm = model_matrix(rhs, data, na_action="ignore")
-        except Exception as exc:  # formulaic raises several types
-            raise FormulaError(f"cannot evaluate regressors '{rhs}': {exc}") from exc
-        names = [str(c) for c in mm.columns]
-        cols = [np.asarray(mm[c], dtype=np.float64) for c in mm.columns]
+
+def _formulaic_columns(terms: list[str], data: pd.DataFrame
+                       ) -> tuple[list[np.ndarray], list[str]]:
+    from formulaic import model_matrix
+
+    rhs = " + ".join(terms) + " - 1"
+    try:
+        mm = model_matrix(rhs, data, na_action="ignore")
+    except Exception as exc:  # formulaic raises several types
+        raise FormulaError(f"cannot evaluate regressors '{rhs}': {exc}") from exc
+    return [np.asarray(mm[c], dtype=np.float64) for c in mm.columns], \
+        [str(c) for c in mm.columns]
+
+
+def regressor_columns(formula: Formula, data: pd.DataFrame, panel: Panel | None = None
+                      ) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The regressors of ``formula`` on ``data``, with the intercept first when the
+    formula has one, and the rows whose lagged values do not exist.
+
+    ``i()``, ``l()`` and ``f()`` terms are built by :mod:`gravity.estimation.terms`;
+    plain column names are taken as they are when every other term is one too, else
+    all other terms are evaluated together by :mod:`formulaic` (their columns take
+    the place of the first of them).
+    """
+    n = len(data)
+    special, unavailable = grammar_columns(formula.regressors, data, panel)
+    others = [r for r, s in zip(formula.regressors, special, strict=True) if s is None]
+    plain = all(is_name(r) for r in others)
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    placed = False
+    for r, s in zip(formula.regressors, special, strict=True):
+        if s is not None:
+            cols += s[0]
+            names += s[1]
+        elif plain:
+            cols.append(numeric_column(data[r], r))
+            names.append(r)
+        elif not placed:
+            c, nm = _formulaic_columns(others, data)
+            cols += c
+            names += nm
+            placed = True
     if formula.intercept:
         cols.insert(0, np.ones(n))
         names.insert(0, INTERCEPT)
     X = np.column_stack(cols) if cols else np.empty((n, 0))
-    return X, names
+    return X, names, unavailable
+
+
+def outcome_column(formula: Formula, data: pd.DataFrame) -> np.ndarray:
+    """The outcome: a column, or an expression such as ``log(trade)``."""
+    if formula.outcome_is_column:
+        return numeric_column(data[formula.outcome], formula.outcome)
+    return evaluate(formula.outcome, data, "outcome")
+
+
+def offset_column(offset: Any, exposure: Any, data: pd.DataFrame
+                  ) -> tuple[np.ndarray | None, str]:
+    """The offset: a column, Series or array (:func:`row_vector`), a formula
+    ``"~log(pop)"`` (fixest), plus ``log(exposure)`` (statsmodels' ``exposure=``)."""
+    if isinstance(offset, str) and offset.strip().startswith("~"):
+        expr = offset.strip()[1:].strip()
+        off: np.ndarray | None = evaluate(expr, data, "offset")
+        label = expr
+    else:
+        off, label = row_vector(offset, data, "offset")
+    if exposure is None:
+        return off, label
+    e, e_label = row_vector(exposure, data, "exposure")
+    assert e is not None
+    bad = np.isfinite(e) & (e <= 0)
+    if bad.any():
+        raise NegativeValueError("exposure must be positive (its log is the offset)",
+                                 column=e_label, rows=data.index[bad])
+    with np.errstate(all="ignore"):
+        log_e = np.log(e)
+    label = f"log({e_label})" if off is None else f"{label} + log({e_label})"
+    return (log_e if off is None else off + log_e), label
 
 
 def row_vector(v: Any, data: pd.DataFrame, label: str) -> tuple[np.ndarray | None, str]:
@@ -215,6 +307,8 @@ def prepare(
     drop_all_zero: bool = False,
     drop_all_one: bool = False,
     demean_config: DemeanConfig | None = None,
+    panel_id: Any = None,
+    exposure: Any = None,
 ) -> ModelData:
     """Validate the input and build the estimation sample.
 
@@ -230,34 +324,42 @@ def prepare(
     drop_all_zero, drop_all_one : drop fixed-effect groups whose outcome is all zero
         (Poisson and binary) or all one (binary)
     drop_singletons : drop singleton groups iteratively (default, as reghdfe/ppmlhdfe)
+    panel_id : ``(unit, time)`` columns of the panel, for ``l()``/``f()`` (rows whose
+        lagged period is absent are dropped: reason ``lag``)
+    exposure : column, Series or array whose log is added to the offset
     """
     data = check_frame(data)
     f = formula if isinstance(formula, Formula) else parse_formula(formula)
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
-    needed = f.columns() | (extra_columns or set())
-    for extra in (weights, offset):
+    needed = f.columns() | (extra_columns or set()) | panel_columns(panel_id)
+    for extra in (weights, offset, exposure):
         if isinstance(extra, str):
-            needed.add(extra)
+            needed |= expression_names(extra.strip()[1:]) if extra.strip().startswith("~") \
+                else {extra}
     _check_columns(data, needed, f)
     if f.outcome in f.regressors:
         raise FormulaError(f"the outcome '{f.outcome}' also appears as a regressor")
 
     n = len(data)
-    y = numeric_column(data[f.outcome], f.outcome)
-    X, names = regressor_matrix(f, data)
+    y = outcome_column(f, data)
+    X, names, unavailable = regressor_columns(f, data, make_panel(data, panel_id))
     w, w_label = row_vector(weights, data, "weights")
-    off, off_label = row_vector(offset, data, "offset")
+    off, off_label = offset_column(offset, exposure, data)
+    slope_values = [np.column_stack([numeric_column(data[v], v) for v in t.variables])
+                    for t in f.slopes]
 
     # --- missing values, column by column
     bad_any = np.zeros(n, dtype=bool)
     checks: list[tuple[str, np.ndarray]] = [(f.outcome, ~np.isfinite(y))]
-    checks += [(nm, ~np.isfinite(X[:, k])) for k, nm in enumerate(names)]
+    checks += [(nm, ~np.isfinite(X[:, k]) & ~unavailable) for k, nm in enumerate(names)]
+    for t, z in zip(f.slopes, slope_values, strict=True):
+        checks += [(v, ~np.isfinite(z[:, j])) for j, v in enumerate(t.variables)]
     if w is not None:
         checks.append((w_label, ~np.isfinite(w)))
     if off is not None:
         checks.append((off_label, ~np.isfinite(off)))
-    for term in f.fixed_effects:
+    for term in f.fixed_effects + tuple(t.fe for t in f.slopes):
         for col in term:
             checks.append((col, data[col].isna().to_numpy()))
     for col in sorted(extra_columns or ()):
@@ -295,9 +397,12 @@ def prepare(
         formula=f, y=y, X=X, names=names, fe_codes=[], weights=w, offset=off,
         index=data.index, mask=np.ones(n, dtype=bool), n_input=n,
         intercept_as_fe=intercept_as_fe, demean_config=demean_config or DemeanConfig(),
+        slope_codes=[factorize_term(data, t.fe) for t in f.slopes], slope_values=slope_values,
     )
     if bad_any.any():
         md.subset(~bad_any, "missing")
+    if unavailable.any():
+        md.subset(~unavailable[md.mask], "lag")
     if md.weights is not None:
         zero_w = np.asarray(md.weights == 0)
         if zero_w.any():

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SeparationWarning
+from ..errors import EstimationError, SeparationWarning
 from ..formula import parse_formula
 from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
@@ -38,6 +38,7 @@ from .notice import first_compile_notice, irls_log
 from .record import FitRecord, FitSettings
 from .results import BinaryResults, PoissonResults, RegressionResults
 from .separation import drop_separated, separation_methods
+from .terms import panel_tuple
 
 DEFAULT_SEPARATION = ("fe", "simplex", "relu")
 
@@ -60,6 +61,8 @@ def feglm(
     on_nonconvergence: str = "warn",
     beta_tol: float | None = None,
     demean_method: str = "cg",
+    panel_id: Any = None,
+    exposure: Any = None,
     verbose: bool = False,
 ) -> RegressionResults:
     """A GLM with any number of high-dimensional fixed effects.
@@ -70,10 +73,17 @@ def feglm(
     data : DataFrame
     family : ``"poisson"``, ``"logit"``, ``"probit"``, ``"cloglog"``, ``"gaussian"``
         or a :class:`~gravity.estimation.families.Family`
-    vcov : ``"iid"``, ``"hetero"``, ``{"CRV1": "pair"}``, ``{"CRV1": "exporter+importer"}``;
-        default: clustered by the first fixed effect (fixest), ``"iid"`` without
+    vcov : ``"iid"``, ``"hetero"``, ``{"CRV1": "pair"}``, ``{"CRV1": "exporter+importer"}``,
+        ``"NW"``/``"DK"`` (``{"NW": "pair+year", "lag": 2}``; HC2, HC3 and CRV3 are for
+        least squares); default: clustered by the panel's unit with ``panel_id``, else
+        by the first fixed effect (fixest), ``"iid"`` without
     weights : column, Series (aligned on the index) or array of prior weights
-    offset : column, Series or array added to the linear predictor with coefficient one
+    offset : column, Series or array added to the linear predictor with coefficient one,
+        or a formula such as ``"~log(pop)"`` (fixest)
+    exposure : column, Series or array whose log is added to the offset (statsmodels'
+        ``exposure=``: a Poisson rate per unit of exposure)
+    panel_id : ``(unit, time)`` columns of the panel, for ``l()``/``f()`` lags and leads
+        and the ``"NW"``/``"DK"`` variances (fixest's ``panel.id``)
     ssc : ``"fixest"`` (default: ``G/(G-1) (N-1)/(N-K)``), ``"glm"`` (``G/(G-1)`` only,
         as Stata ``glm``/``ppml``) or :func:`gravity.ssc`
     separation : methods to detect separated observations: any of ``"fe"``,
@@ -97,7 +107,7 @@ def feglm(
         return ols(formula, data, vcov=vcov, weights=weights, ssc=ssc, missing=missing,
                    drop_singletons=drop_singletons, fixef_tol=fixef_tol,
                    fixef_maxiter=fixef_maxiter, on_nonconvergence=on_nonconvergence,
-                   demean_method=demean_method)
+                   demean_method=demean_method, panel_id=panel_id)
     settings = IRLSSettings(tol=tol, maxiter=maxiter, beta_tol=beta_tol,
                             on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
@@ -105,15 +115,16 @@ def feglm(
     with first_compile_notice(), irls_log(verbose):
         return with_warnings(lambda: _feglm(formula, data, fam, vcov, weights, offset, ssc,
                                             methods, missing, drop_singletons, settings,
-                                            config))
+                                            config, panel_id, exposure))
 
 
 def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: Any,
            offset: Any, ssc: Any, methods: frozenset[str], missing: str,
-           drop_singletons: bool, settings: IRLSSettings, config: DemeanConfig
-           ) -> RegressionResults:
+           drop_singletons: bool, settings: IRLSSettings, config: DemeanConfig,
+           panel_id: Any = None, exposure: Any = None) -> RegressionResults:
     f = parse_formula(formula)
-    spec = parse_vcov(vcov, f.fixed_effects)
+    panel = panel_tuple(panel_id)
+    spec = parse_vcov(vcov, f.fixed_effects, panel)
     rule = resolve_ssc(ssc)
     # all-zero groups: Poisson with the "fe" check; binary models always prune groups
     # whose outcome is all 0 or all 1 (their effect is -/+ infinity)
@@ -121,7 +132,17 @@ def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: An
     md = prepare(f, data, weights=weights, offset=offset, extra_columns=spec.columns(),
                  missing=missing, nonnegative=fam.nonnegative, binary=fam.binary,
                  drop_singletons=drop_singletons, drop_all_zero=drop_all_zero,
-                 drop_all_one=fam.binary, demean_config=config)
+                 drop_all_one=fam.binary, demean_config=config, panel_id=panel,
+                 exposure=exposure)
+    if f.slopes and "relu" not in methods:
+        warnings.warn("with varying slopes, observations separated along a group's slope "
+                      "(flows that die out along a trend) are detected only by the 'relu' "
+                      "separation check, which is not run", SeparationWarning, stacklevel=4)
+    if f.slopes and len(md.fe_codes) == 1:
+        raise EstimationError(
+            "varying slopes in a GLM need no other fixed effect or at least two: the "
+            "one-fixed-effect IRLS step does not handle slopes yet (use ols, or add the "
+            "other fixed effects)")
     if methods & {"simplex", "relu"}:
         drop_separated(md, methods, drop_singletons=drop_singletons, binary=fam.binary)
         # after separation a Poisson outcome may be constant where the fixed effects
@@ -133,10 +154,20 @@ def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: An
         warnings.warn(f"{sum(separated.values())} separated observations dropped ({detail})",
                       SeparationWarning, stacklevel=4)
     fit_settings = FitSettings(
-        weights=_label(weights, "weights"), offset=_label(offset, "offset"),
+        weights=_label(weights, "weights"), offset=_offset_label(offset, exposure),
         separation=tuple(m for m in DEFAULT_SEPARATION if m in methods),
-        tol=settings.tol, fixef_tol=config.tol, demean_method=config.method)
+        tol=settings.tol, fixef_tol=config.tol, demean_method=config.method,
+        panel_id=panel)
     return fit_glm(md, data, fam, spec, rule, settings, fit_settings)
+
+
+def _offset_label(offset: Any, exposure: Any) -> str | None:
+    """The offset's label; a column name alone is kept as it is (predict reads it
+    from newdata)."""
+    if exposure is None:
+        return _label(offset, "offset")
+    parts = [p for p in (_label(offset, "offset"), _label(exposure, "exposure")) if p]
+    return "offset: " + " + ".join(parts) + " (log)"
 
 
 def _label(v: Any, what: str) -> str | None:
@@ -200,6 +231,8 @@ def ppml(
     fixef_maxiter: int = 10_000,
     on_nonconvergence: str = "warn",
     demean_method: str = "cg",
+    panel_id: Any = None,
+    exposure: Any = None,
     verbose: bool = False,
 ) -> PoissonResults:
     """PPML with any number of high-dimensional fixed effects: :func:`feglm` with the
@@ -210,7 +243,7 @@ def ppml(
                 drop_singletons=drop_singletons, tol=tol, maxiter=maxiter,
                 fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter,
                 on_nonconvergence=on_nonconvergence, demean_method=demean_method,
-                verbose=verbose)
+                panel_id=panel_id, exposure=exposure, verbose=verbose)
     assert isinstance(res, PoissonResults)
     return res
 

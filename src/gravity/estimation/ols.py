@@ -26,6 +26,7 @@ from .irls import IRLSSettings, report_demeaning, solve_normal
 from .notice import first_compile_notice
 from .record import FitSettings
 from .results import LinearResults
+from .terms import panel_tuple
 
 
 def ols(
@@ -40,6 +41,7 @@ def ols(
     fixef_maxiter: int = 10_000,
     on_nonconvergence: str = "warn",
     demean_method: str = "cg",
+    panel_id: Any = None,
 ) -> LinearResults:
     """OLS/WLS with any number of high-dimensional fixed effects.
 
@@ -49,9 +51,12 @@ def ols(
         :mod:`gravity.formula`); without fixed effects an intercept is included
         unless ``0``/``-1`` is written.
     data : DataFrame
-    vcov : ``"iid"``, ``"hetero"`` (HC1), ``{"CRV1": "pair"}`` or
-        ``{"CRV1": "exporter+importer"}``. Default as fixest: clustered by the
-        first fixed effect, ``"iid"`` without fixed effects.
+    vcov : ``"iid"``, ``"hetero"`` (HC1), ``"HC2"``, ``"HC3"``, ``{"CRV1": "pair"}``,
+        ``{"CRV1": "exporter+importer"}``, ``{"CRV3": "pair"}``, ``"NW"``/``"DK"``
+        (on ``panel_id``; ``{"NW": "pair+year", "lag": 2}``, ``{"DK": "year"}``).
+        Default as fixest: clustered by the panel's unit with ``panel_id``, else by
+        the first fixed effect, ``"iid"`` without fixed effects
+        (:mod:`gravity.inference.vcov`).
     weights : column name, Series or array of analytic weights (minimise ``sum w u^2``)
     ssc : small-sample correction: ``"fixest"`` (default) or ``"glm"``
         (``G/(G-1)`` only), or :func:`gravity.ssc`
@@ -59,44 +64,50 @@ def ols(
     drop_singletons : drop singleton fixed-effect groups (default True)
     fixef_tol, fixef_maxiter, demean_method : demeaning tolerance, cap and algorithm
     on_nonconvergence : ``"warn"`` or ``"raise"`` when the demeaning does not converge
+    panel_id : ``(unit, time)`` columns of the panel: for ``l()``/``f()`` lags and
+        leads and the ``"NW"``/``"DK"`` variances (fixest's ``panel.id``)
     """
     return _least_squares(formula, data, vcov, weights, ssc, missing, drop_singletons,
                           fixef_tol, fixef_maxiter, on_nonconvergence, demean_method,
-                          binary=False)
+                          binary=False, panel_id=panel_id)
 
 
 def lpm(formula: str, data: pd.DataFrame, vcov: Any = None, weights: Any = None,
         ssc: SSC | str | dict | None = None, missing: str = "raise",
         drop_singletons: bool = True, fixef_tol: float = 1e-8, fixef_maxiter: int = 10_000,
-        on_nonconvergence: str = "warn", demean_method: str = "cg") -> LinearResults:
+        on_nonconvergence: str = "warn", demean_method: str = "cg",
+        panel_id: Any = None) -> LinearResults:
     """Linear probability model with high-dimensional fixed effects: :func:`ols` on a
     0/1 outcome (checked: :class:`InputError` naming the rows otherwise)."""
     return _least_squares(formula, data, vcov, weights, ssc, missing, drop_singletons,
                           fixef_tol, fixef_maxiter, on_nonconvergence, demean_method,
-                          binary=True)
+                          binary=True, panel_id=panel_id)
 
 
 def _least_squares(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any,
                    missing: str, drop_singletons: bool, fixef_tol: float,
                    fixef_maxiter: int, on_nonconvergence: str, demean_method: str,
-                   binary: bool) -> LinearResults:
+                   binary: bool, panel_id: Any = None) -> LinearResults:
     settings = IRLSSettings(on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
     with first_compile_notice():
         res = with_warnings(lambda: _ols(formula, data, vcov, weights, ssc, missing,
-                                         drop_singletons, settings, config, binary=binary))
+                                         drop_singletons, settings, config, binary=binary,
+                                         panel_id=panel_id))
     assert isinstance(res, LinearResults)
     return res
 
 
 def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, missing: str,
          drop_singletons: bool, settings: IRLSSettings, config: DemeanConfig,
-         binary: bool) -> LinearResults:
+         binary: bool, panel_id: Any = None) -> LinearResults:
     f = parse_formula(formula)
-    spec = parse_vcov(vcov, f.fixed_effects)
+    panel = panel_tuple(panel_id)
+    spec = parse_vcov(vcov, f.fixed_effects, panel)
     rule = resolve_ssc(ssc)
     md = prepare(f, data, weights=weights, extra_columns=spec.columns(), missing=missing,
-                 drop_singletons=drop_singletons, binary=binary, demean_config=config)
+                 drop_singletons=drop_singletons, binary=binary, demean_config=config,
+                 panel_id=panel)
     w = md.weights
     ww = np.ones(md.nobs) if w is None else w
     fe = md.fixed_effects
@@ -132,11 +143,11 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
             + (" (it is constant)" if tss == 0.0 else "") + ": there is nothing to explain")
     fit_settings = FitSettings(weights=None if weights is None else (
         weights if isinstance(weights, str) else "weights (array)"),
-        fixef_tol=config.tol, demean_method=config.method)
+        fixef_tol=config.tol, demean_method=config.method, panel_id=panel)
     eta = md.y - u
     return build_result(  # type: ignore[return-value]
         md=md, data=data, family=Gaussian(), beta=beta, eta=eta, xt=xt, weights=ww,
         score_base=ww * u, spec=spec, rule=rule, settings=fit_settings,
         sigma2=rss / (n - 1) if n > 1 else float("nan"), dropped_regressors=dropped,
-        iterations=iterations, converged=True,
+        iterations=iterations, converged=True, keep_design=True,
         stats={"rss": rss, "tss": tss, "tss_within": tss_within})

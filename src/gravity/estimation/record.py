@@ -31,6 +31,7 @@ class FitSettings:
     tol: float = 1e-8
     fixef_tol: float = 1e-8
     demean_method: str = "cg"
+    panel_id: tuple[str, str] | None = None
 
     def lines(self) -> list[str]:
         out = []
@@ -40,6 +41,8 @@ class FitSettings:
             out.append(f"Offset: {self.offset}")
         if self.separation:
             out.append("Separation checks: " + ", ".join(self.separation))
+        if self.panel_id:
+            out.append(f"Panel: {self.panel_id[0]} x {self.panel_id[1]}")
         if self.bias_correction:
             out.append(f"Bias correction: {self.bias_correction} (analytical)")
         return out

@@ -18,22 +18,30 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import GravityWarning, InputError, MissingColumnError
+from ..errors import EstimationError, GravityWarning, InputError, MissingColumnError
 from ..hdfe.recover import recover_fixed_effects
+from ..hdfe.slopes import recover_with_slopes
+from ..inference.bootstrap import WildBootstrap
 from ..inference.delta import DeltaMethodResult, delta_method
+from ..inference.jackknife import LinearDesign
 from ..inference.vcov import (
+    LINEAR_ONLY,
     SSC,
+    TIME_KEY,
     VcovResult,
     VcovSpec,
     cluster_codes,
     compute_vcov,
     parse_vcov,
     resolve_ssc,
+    spec_codes,
 )
 from ..inference.wald import WaldTest, wald_test
-from .design import regressor_matrix
+from .design import regressor_columns
 from .record import FitRecord
 from .summary import REASONS, Summary
+from .terms import make_panel
+from .wild import wild_bootstrap
 
 
 class RegressionResults:
@@ -143,27 +151,51 @@ class RegressionResults:
     def _compute_vcov(self, spec: VcovSpec, rule: SSC, data: pd.DataFrame | None = None
                       ) -> VcovResult:
         r = self._record
-        clusters = self._cluster_codes(spec, data) if spec.kind == "CRV1" else []
+        clusters = self._cluster_codes(spec, data) if spec.clustered else []
+        panel = None
+        if spec.panel is not None:
+            unit, time = spec.panel
+            codes = self._codes([(unit,), (TIME_KEY, time)], spec, data)
+            panel = (codes[0], codes[1])
+        design = None
+        if spec.kind in LINEAR_ONLY:
+            if r.formula.slopes:
+                raise EstimationError(f"vcov '{spec.kind}' is not available with varying "
+                                      "slopes: use 'hetero' or CRV1")
+            design = self._linear_design()
         return compute_vcov(spec=spec, bread=r.bread, scores=r.scores, nobs=r.nobs,
                             n_regressors=len(r.names), fe_codes=list(r.fe_codes),
-                            clusters=clusters, rule=rule, sigma2=r.sigma2)
+                            clusters=clusters, rule=rule, sigma2=r.sigma2, panel=panel,
+                            design=design, extra_k=int(r.extra.get("slope_parameters", 0)))
+
+    def _linear_design(self) -> LinearDesign | None:
+        """The least-squares design (HC2, HC3, CRV3); None for other models."""
+        return None
 
     def _cluster_codes(self, spec: VcovSpec, data: pd.DataFrame | None) -> list[np.ndarray]:
+        return self._codes(list(spec.clusters), spec, data)
+
+    def _codes(self, keys: list[tuple[str, ...]], spec: VcovSpec, data: pd.DataFrame | None
+               ) -> list[np.ndarray]:
         r = self._record
         if data is not None:
             if len(data) != r.n_input:
                 raise InputError(f"data= must be the estimation data ({r.n_input} rows), "
                                  f"got {len(data)} rows")
-            return cluster_codes(data, spec, r.mask)
-        known = dict(r.cluster_map)
-        known.update(zip(r.fe_terms, r.fe_codes, strict=True))
-        missing = [term for term in spec.clusters if term not in known]
+            cluster_codes(data, VcovSpec("CRV1", tuple((c,) for c in spec.columns())),
+                          r.mask)  # checks the columns: present, no missing value
+            known = spec_codes(data, spec, r.mask)
+        else:
+            known = dict(r.cluster_map)
+            known.update(zip(r.fe_terms, r.fe_codes, strict=True))
+        missing = [term for term in keys if term not in known]
         if missing:
+            what = "panel" if spec.panel is not None else "cluster"
             raise MissingColumnError(
-                "the fit keeps only its fixed-effect and cluster codes: pass "
-                "data=<the estimation data> to cluster by another column",
-                column="^".join(missing[0]))
-        return [known[term] for term in spec.clusters]
+                f"the fit keeps only its fixed-effect, cluster and panel codes: pass "
+                f"data=<the estimation data> (or panel_id= to the estimator) to use this "
+                f"{what} variable", column="^".join(c for c in missing[0] if c != TIME_KEY))
+        return [known[term] for term in keys]
 
     @property
     def vcov(self) -> pd.DataFrame:
@@ -195,7 +227,8 @@ class RegressionResults:
         """The same fit with another variance estimator or small-sample correction
         (same class). Clustering by a column that is neither a fixed effect nor the
         fit's cluster variable needs ``data=``, the estimation data."""
-        spec = parse_vcov(vcov, self._record.fe_terms) if vcov is not None else self._spec
+        spec = parse_vcov(vcov, self._record.fe_terms, self._record.settings.panel_id) \
+            if vcov is not None else self._spec
         rule = resolve_ssc(ssc) if ssc is not None else self._ssc
         return type(self)(self._record, self._compute_vcov(spec, rule, data), spec, rule)
 
@@ -292,6 +325,8 @@ class RegressionResults:
         if self.fe_names:
             head.append("Fixed effects: " + ", ".join(
                 f"{n} ({s:,})" for n, s in zip(self.fe_names, self.fe_sizes, strict=True)))
+        if r.formula.slopes:
+            head.append("Varying slopes: " + ", ".join(s.label for s in r.formula.slopes))
         vc = f"Standard errors: {self.vcov_type}"
         if self.n_clusters:
             vc += " (" + ", ".join(f"{g:,} clusters" for g in self.n_clusters) + ")"
@@ -338,6 +373,11 @@ class RegressionResults:
     @cached_property
     def _fe_values(self) -> list[np.ndarray]:
         r = self._record
+        if r.formula.slopes:
+            s = r.extra["slopes"]
+            fes, slopes = recover_with_slopes(r.fe_component, list(r.fe_codes), s["codes"],
+                                              s["values"])
+            return fes + [b[:, j] for b in slopes for j in range(b.shape[1])]
         return recover_fixed_effects(r.fe_component, list(r.fe_codes))
 
     def fixed_effects(self) -> dict[str, pd.Series]:
@@ -346,10 +386,18 @@ class RegressionResults:
         Recovered from the per-observation fixed-effect component of the linear
         predictor (exact up to ``1e-10``). As in fixest, only sums are identified:
         every fixed effect but the first is normalised so that its first level is zero.
+        Varying slopes come as ``fe[[x]]`` entries (fixest's names): one slope per group.
         """
         r = self._record
-        return {"^".join(term): pd.Series(self._fe_values[q], index=r.fe_levels[q])
-                for q, term in enumerate(r.fe_terms)}
+        out = {"^".join(term): pd.Series(self._fe_values[q], index=r.fe_levels[q])
+               for q, term in enumerate(r.fe_terms)}
+        k = len(r.fe_terms)
+        for b, t in enumerate(r.formula.slopes):  # fixest's names: pair[[trend]]
+            for var in t.variables:
+                out[f"{'^'.join(t.fe)}[[{var}]]"] = pd.Series(
+                    self._fe_values[k], index=r.extra["slopes"]["levels"][b])
+                k += 1
+        return out
 
     def predict(self, newdata: pd.DataFrame | None = None, type: str = "response",
                 offset: Any = None) -> np.ndarray:
@@ -373,14 +421,22 @@ class RegressionResults:
 
     def _linear_predictor(self, newdata: pd.DataFrame, offset: Any) -> np.ndarray:
         r = self._record
-        X, names = regressor_matrix(r.formula, newdata)
+        panel = make_panel(newdata, r.settings.panel_id) if r.formula.has_lags else None
+        X, names, _ = regressor_columns(r.formula, newdata, panel)
         col = {n: k for k, n in enumerate(names)}
-        xb = X[:, [col[n] for n in self.params.index]] @ self.params.to_numpy()
+        # an i() level absent from newdata is a column of zeros there
+        X = np.column_stack([X, np.zeros(len(newdata))])
+        absent = [n for n in self.params.index if n not in col and "::" not in n]
+        if absent:
+            raise MissingColumnError("newdata does not give this regressor", column=absent[0])
+        xb = X[:, [col.get(n, X.shape[1] - 1) for n in self.params.index]] \
+            @ self.params.to_numpy()
         fe_part = np.zeros(len(newdata))
         unseen = np.zeros(len(newdata), dtype=bool)
         for name, values in self.fixed_effects().items():
-            term = name.split("^")
-            miss = [c for c in term if c not in newdata.columns]
+            fe, _, var = name.removesuffix("]]").partition("[[")
+            term = fe.split("^")
+            miss = [c for c in term + ([var] if var else []) if c not in newdata.columns]
             if miss:
                 raise MissingColumnError("newdata lacks a fixed-effect column",
                                          column=miss[0])
@@ -388,8 +444,10 @@ class RegressionResults:
                 pd.MultiIndex.from_frame(newdata[term])
             pos = values.index.get_indexer(keys)
             unseen |= pos < 0
-            fe_part = fe_part + np.where(pos >= 0, values.to_numpy()[np.maximum(pos, 0)],
-                                         np.nan)
+            value = np.where(pos >= 0, values.to_numpy()[np.maximum(pos, 0)], np.nan)
+            if var:  # a varying slope: its group's coefficient times the variable
+                value = value * newdata[var].to_numpy(dtype=np.float64)
+            fe_part = fe_part + value
         if unseen.any():
             warnings.warn(f"{int(unseen.sum())} of {len(newdata)} rows of newdata have a "
                           "fixed-effect level not in the estimation sample: predicted NaN",
@@ -402,7 +460,11 @@ class RegressionResults:
                 raise InputError(f"offset must have one value per row of newdata "
                                  f"({len(newdata)})", column="offset")
         elif source is not None:
-            if source in newdata.columns:
+            if source.startswith("~"):
+                from .terms import evaluate
+
+                off = evaluate(source[1:].strip(), newdata, "offset")
+            elif source in newdata.columns:
                 off = newdata[source].to_numpy(dtype=np.float64)
             elif source == "offset (array)":
                 raise InputError("the model was fitted with an offset array: pass "
@@ -458,6 +520,32 @@ class LinearResults(RegressionResults):
         return [(f"R2: {r2:.5f}" if r2 is not None else "R2: n/a")
                 + (f"  Within R2: {r2w:.5f}" if r2w is not None else "")
                 + f"  RSS: {self.rss:.6g}"]
+
+
+    def _linear_design(self) -> LinearDesign | None:
+        r = self._record
+        if r.xt is not None and r.xt.shape[0] == len(r.names):
+            xt, fe_codes = r.xt, r.fe_codes
+        else:  # no fixed effects: the regressors, intercept included
+            xt, fe_codes = np.ascontiguousarray(r.X.T), ()
+        return LinearDesign(xt=xt, weights=r.prior_weights, resid=r.y - r.eta,
+                            beta=r.beta, X=r.X, y=r.y, fe_codes=tuple(fe_codes))
+
+
+    def wildboottest(self, param: str, cluster: str | None = None, B: int = 9999,
+                     weights_type: str = "rademacher", impose_null: bool = True,
+                     bootstrap_type: str = "11", seed: int | None = None,
+                     data: pd.DataFrame | None = None) -> WildBootstrap:
+        """Wild cluster bootstrap test of ``param = 0`` (few clusters), with the
+        :mod:`wildboottest` package (see :mod:`gravity.inference.bootstrap`).
+
+        ``cluster``: the cluster variable (default: the fit's one-way cluster);
+        ``B`` draws of ``weights_type`` (``"rademacher"``, ``"mammen"``, ``"norm"``,
+        ``"webb"``; all ``2^G`` sign patterns when fewer than ``B``); ``impose_null``:
+        WCR (default) or WCU; ``bootstrap_type``: ``"11"``, ``"13"``, ``"31"``, ``"33"``.
+        """
+        return wild_bootstrap(self, param, cluster, B, weights_type, impose_null,
+                              bootstrap_type, seed, data)
 
 
 class PoissonResults(RegressionResults):

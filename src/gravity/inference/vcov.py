@@ -17,6 +17,17 @@ scores ``s_i`` (OLS: ``w_i x~_i u_i``; Poisson: ``w_i x~_i (y_i - mu_i)``).
   its own ``G_S/(G_S-1)`` (``"conventional"``); negative eigenvalues of the sum
   are set to zero (fixest's ``vcov.fix``).
 
+* ``"HC2"``, ``"HC3"`` (least squares): ``M = sum_i s_i s_i' / (1 - h_i)^p`` with
+  ``p = 1, 2`` and ``h_i`` the hat values of the full model, fixed effects included
+  (:mod:`gravity.inference.leverage`); no small-sample factor (MacKinnon and White
+  1985; as fixest's ``vcov_hetero`` and statsmodels).
+* ``{"CRV3": "g"}`` (least squares): the leave-one-cluster-out jackknife
+  (:mod:`gravity.inference.jackknife`), times the CRV1 factors.
+* ``"NW"``, ``"DK"`` (``{"NW": "unit+time", "lag": L}``, or the estimator's
+  ``panel_id``): panel Newey-West and Driscoll-Kraay (:mod:`gravity.inference.hac`),
+  times ``(N-1)/(N-K)`` and ``T/(T-1)`` (``T`` periods; pyfixest's convention), with
+  ``T - 1`` degrees of freedom for t tests.
+
 ``K`` in ``(N-1)/(N-K)`` counts the regressors plus, with ``fixef_k="nested"``
 (default, as fixest), the coefficients of every fixed effect that is not nested
 in a cluster variable: ``sum_q G_q - (Q - 1)`` over all Q fixed effects, less the
@@ -43,9 +54,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import GravityWarning, InputError, MissingColumnError
+from ..errors import EstimationError, GravityWarning, InputError, MissingColumnError
 from ..hdfe.components import fixed_effect_parameters
 from ..hdfe.factors import factorize_term, is_nested, recode
+from ..hdfe.timeindex import time_index
+from .hac import default_lag, driscoll_kraay_meat, newey_west_meat
+from .jackknife import LinearDesign, jackknife_sum
+from .leverage import leverage
+
+#: variance types that need the least-squares design (:class:`LinearDesign`)
+LINEAR_ONLY = ("HC2", "HC3", "CRV3")
+#: key of the time periods of ``"NW"``/``"DK"`` among a record's cluster codes
+TIME_KEY = "@time"
 
 
 @dataclass(frozen=True)
@@ -110,26 +130,58 @@ def resolve_ssc(value: SSC | str | dict | None) -> SSC:
 class VcovSpec:
     """A parsed ``vcov=`` argument."""
 
-    kind: str  # "iid", "hetero" or "CRV1"
+    kind: str  # "iid", "hetero", "HC2", "HC3", "CRV1", "CRV3", "NW" or "DK"
     clusters: tuple[tuple[str, ...], ...] = ()
+    panel: tuple[str, str] | None = None  # (unit, time) of "NW" and "DK"
+    lag: int | None = None
+
+    @property
+    def clustered(self) -> bool:
+        return self.kind in ("CRV1", "CRV3")
 
     @property
     def label(self) -> str:
-        if self.kind == "CRV1":
-            return "CRV1: " + " + ".join("^".join(c) for c in self.clusters)
+        if self.clustered:
+            return f"{self.kind}: " + " + ".join("^".join(c) for c in self.clusters)
+        if self.panel is not None:
+            lag = "" if self.lag is None else f", lag {self.lag}"
+            if self.kind == "DK":
+                return f"DK: {self.panel[1]}{lag}"
+            return f"{self.kind}: {self.panel[0]} + {self.panel[1]}{lag}"
         return self.kind
 
     def columns(self) -> set[str]:
-        return {c for term in self.clusters for c in term}
+        return {c for term in self.clusters for c in term} | set(self.panel or ())
 
 
-def parse_vcov(vcov: Any, fixed_effects: tuple[tuple[str, ...], ...]) -> VcovSpec:
-    """Parse ``"iid"``, ``"hetero"``/``"HC1"``, ``{"CRV1": "a+b"}`` or ``None``.
+_HAC = {"nw": "NW", "newey_west": "NW", "newey-west": "NW", "dk": "DK",
+        "driscoll_kraay": "DK", "driscoll-kraay": "DK"}
 
-    ``None`` follows fixest: cluster by the first fixed effect when there is one,
+
+def _panel(spec: Any, vcov: Any, kind: str = "NW") -> tuple[str, str]:
+    cols = [c.strip() for c in spec.replace("~", "").split("+")] if isinstance(spec, str) \
+        else [str(c) for c in spec]
+    if kind == "DK" and len(cols) == 1 and cols[0]:  # fixest's DK ~ period
+        return cols[0], cols[0]
+    if len(cols) != 2 or not all(cols):
+        raise ValueError(f"vcov={vcov!r}: name the panel as 'unit+time' or (unit, time)"
+                         + (" (or the time alone for DK)" if kind == "DK" else ""))
+    return cols[0], cols[1]
+
+
+def parse_vcov(vcov: Any, fixed_effects: tuple[tuple[str, ...], ...],
+               panel_id: Any = None) -> VcovSpec:
+    """Parse ``"iid"``, ``"hetero"``/``"HC1"``, ``"HC2"``, ``"HC3"``,
+    ``{"CRV1": "a+b"}``, ``{"CRV3": "g"}``, ``"NW"``/``"DK"`` (on ``panel_id``) or
+    ``{"NW": "unit+time", "lag": 2}``, or ``None``.
+
+    ``None`` follows fixest: cluster by the panel's unit when ``panel_id`` is given
+    (the panel has precedence), else by the first fixed effect when there is one,
     ``"iid"`` otherwise.
     """
     if vcov is None:
+        if panel_id is not None:
+            return VcovSpec("CRV1", ((_panel(panel_id, panel_id)[0],),))
         if fixed_effects:
             return VcovSpec("CRV1", (fixed_effects[0],))
         return VcovSpec("iid")
@@ -139,21 +191,58 @@ def parse_vcov(vcov: Any, fixed_effects: tuple[tuple[str, ...], ...]) -> VcovSpe
             return VcovSpec("iid")
         if key.lower() in ("hetero", "hc1", "robust"):
             return VcovSpec("hetero")
+        if key.upper() in ("HC2", "HC3"):
+            return VcovSpec(key.upper())
+        if key.lower() in _HAC:
+            if panel_id is None:
+                raise ValueError(f"vcov='{vcov}' needs the panel: pass panel_id=(unit, time) "
+                                 f"to the estimator or vcov={{'{_HAC[key.lower()]}': "
+                                 "'unit+time'}")
+            return VcovSpec(_HAC[key.lower()], panel=_panel(panel_id, vcov))  # unit, time
         raise ValueError(
-            f"unknown vcov '{vcov}': use 'iid', 'hetero' or {{'CRV1': 'cluster_var'}}"
+            f"unknown vcov '{vcov}': use 'iid', 'hetero', 'HC2', 'HC3', 'NW', 'DK', "
+            "{'CRV1': 'cluster_var'} or {'CRV3': 'cluster_var'}"
         )
-    if isinstance(vcov, dict) and len(vcov) == 1:
-        (kind, spec), = vcov.items()
-        if kind.upper() not in ("CRV1", "CLUSTER"):
-            raise ValueError(f"unsupported vcov type '{kind}': only CRV1 clustering")
+    if isinstance(vcov, dict) and 1 <= len(vcov) <= 2:
+        opts = dict(vcov)
+        lag = opts.pop("lag", None)
+        if len(opts) != 1:
+            raise ValueError(f"cannot understand vcov={vcov!r}")
+        (kind, spec), = opts.items()
+        if lag is not None and (isinstance(lag, bool) or not isinstance(lag, (int, np.integer))
+                                or lag < 0):
+            raise ValueError(f"vcov lag must be a non-negative integer, got {lag!r}")
+        if kind.lower() in _HAC:
+            panel = _panel(spec if spec else panel_id, vcov, _HAC[kind.lower()])
+            return VcovSpec(_HAC[kind.lower()], panel=panel,
+                            lag=None if lag is None else int(lag))
+        if lag is not None:
+            raise ValueError(f"lag= applies to 'NW' and 'DK' only, not vcov={vcov!r}")
+        if kind.upper() not in ("CRV1", "CLUSTER", "CRV3"):
+            raise ValueError(f"unsupported vcov type '{kind}': use CRV1, CRV3, NW or DK")
         if isinstance(spec, str):
             terms = [t.strip() for t in spec.split("+")]
         else:
             terms = list(spec)
         if not terms or any(not t for t in terms):
             raise ValueError(f"empty cluster variable in vcov={vcov}")
-        return VcovSpec("CRV1", tuple(tuple(t.split("^")) for t in terms))
+        kind = "CRV3" if kind.upper() == "CRV3" else "CRV1"
+        if kind == "CRV3" and len(terms) > 1:
+            raise ValueError("CRV3 takes one cluster variable (one-way clustering)")
+        return VcovSpec(kind, tuple(tuple(t.split("^")) for t in terms))
     raise ValueError(f"cannot understand vcov={vcov!r}")
+
+
+def spec_codes(data: pd.DataFrame, spec: VcovSpec, mask: np.ndarray
+               ) -> dict[tuple[str, ...], np.ndarray]:
+    """Codes a variance needs on the sample rows: one array per cluster term, and for
+    ``"NW"``/``"DK"`` the unit codes and the time periods (key ``(TIME_KEY, time)``)."""
+    out = {term: recode(factorize_term(data, term)[mask])[0] for term in spec.clusters}
+    if spec.panel is not None:
+        unit, time = spec.panel
+        out[(unit,)] = recode(factorize_term(data, (unit,))[mask])[0]
+        out[(TIME_KEY, time)] = time_index(data[time])[mask]
+    return out
 
 
 def cluster_codes(data: pd.DataFrame, spec: VcovSpec,
@@ -229,14 +318,21 @@ def compute_vcov(
     clusters: list[np.ndarray],
     rule: SSC,
     sigma2: float | None,
+    panel: tuple[np.ndarray, np.ndarray] | None = None,
+    design: LinearDesign | None = None,
+    extra_k: int = 0,
 ) -> VcovResult:
     """Sandwich variance with small-sample corrections.
 
     ``sigma2`` is the residual variance ``sum w u^2 / (N - 1)`` for OLS
-    ``"iid"``, and ``None`` for Poisson (dispersion one).
+    ``"iid"``, and ``None`` for Poisson (dispersion one). ``panel``: unit codes and
+    periods (``"NW"``, ``"DK"``); ``design``: the least-squares design (``"HC2"``,
+    ``"HC3"``, ``"CRV3"``); ``extra_k``: parameters besides the regressors and the
+    fixed effects (varying slopes), counted in ``K``.
     """
     n = nobs
-    df_k = count_df_k(n_regressors, fe_codes, clusters if spec.kind == "CRV1" else [], rule)
+    df_k = count_df_k(n_regressors, fe_codes, clusters if spec.clustered else [],
+                      rule) + extra_k
     if n - df_k <= 0 and rule.adj:
         warnings.warn(f"no residual degrees of freedom ({n} observations for {df_k} "
                       "parameters): standard errors computed without the (N-1)/(N-K) "
@@ -244,7 +340,7 @@ def compute_vcov(
         rule = SSC(adj=False, fixef_k=rule.fixef_k, cluster_adj=rule.cluster_adj,
                    cluster_df=rule.cluster_df, fixef_exact=rule.fixef_exact)
     if bread.shape[0] == 0:  # fixed effects only: nothing to report
-        n_groups = tuple(int(c.max()) + 1 for c in clusters) if spec.kind == "CRV1" else ()
+        n_groups = tuple(int(c.max()) + 1 for c in clusters) if spec.clustered else ()
         return VcovResult(bread, df_k, n_groups, float(max(n - df_k, 1)))
     if spec.kind == "iid":
         v = bread * (sigma2 if sigma2 is not None else 1.0)
@@ -257,6 +353,38 @@ def compute_vcov(
         if rule.adj:
             v = v * n / (n - df_k)
         return VcovResult(v, df_k, (), float(max(n - df_k, 1)))
+    if spec.kind in LINEAR_ONLY and design is None:
+        raise EstimationError(f"vcov '{spec.kind}' is available for least squares (ols, "
+                              "lpm) only")
+    if spec.kind in ("HC2", "HC3"):
+        assert design is not None
+        h = leverage(design.xt, bread, design.weights, list(design.fe_codes))
+        power = 1.0 if spec.kind == "HC2" else 2.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(h < 1 - 1e-10, (1.0 - h) ** (-power / 2), 0.0)
+        s = scores * scale[:, None]
+        return VcovResult(bread @ (s.T @ s) @ bread, df_k, (), float(max(n - df_k, 1)))
+    if spec.kind in ("NW", "DK"):
+        if panel is None:
+            raise EstimationError(f"vcov '{spec.kind}' needs the panel's unit and time codes")
+        units, periods = panel
+        lag = default_lag(periods) if spec.lag is None else spec.lag
+        meat = newey_west_meat(scores, units, periods, lag) if spec.kind == "NW" \
+            else driscoll_kraay_meat(scores, periods, lag)
+        t_count = int(np.unique(periods).size)
+        v = bread @ meat @ bread
+        if rule.adj:
+            v = v * (n - 1) / (n - df_k)
+        if rule.cluster_adj and t_count > 1:
+            v = v * t_count / (t_count - 1)
+        return VcovResult(v, df_k, (), float(max(t_count - 1, 1)))
+    if spec.kind == "CRV3":
+        assert design is not None
+        g = int(clusters[0].max()) + 1
+        factor = (g / (g - 1) if g > 1 else 1.0) if rule.cluster_adj else 1.0
+        adj = (n - 1) / (n - df_k) if rule.adj else 1.0
+        v = adj * factor * jackknife_sum(design, clusters[0])
+        return VcovResult(v, df_k, (g,), float(g - 1))
     # CRV1, one- or multi-way
     adj = (n - 1) / (n - df_k) if rule.adj else 1.0
     n_groups = tuple(int(c.max()) + 1 for c in clusters)

@@ -1,8 +1,10 @@
 """Reporting: regression tables (:func:`etable`) and figures (:mod:`.plots`,
-:func:`ge_barplot` for general-equilibrium effects)."""
+:func:`ge_barplot` for general-equilibrium effects, :func:`iplot` for ``i()``
+terms)."""
 
 from .etable import FITSTATS, RegressionTable, etable
 from .ge_plots import ge_barplot
+from .iplot import i_coefficients, iplot
 from .plots import (
     coefplot,
     distance_elasticity_plot,
@@ -18,6 +20,8 @@ __all__ = [
     "RegressionTable",
     "FITSTATS",
     "coefplot",
+    "iplot",
+    "i_coefficients",
     "event_study_plot",
     "diversification_plot",
     "distance_elasticity_plot",
