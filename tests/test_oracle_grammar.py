@@ -214,6 +214,20 @@ def test_varying_slopes_in_ppml_match_dummy_glm(panel):
     np.testing.assert_allclose(ours.predict(d), ref.fittedvalues, rtol=1e-6)
 
 
+def test_varying_slopes_with_one_fixed_effect_in_ppml_match_dummy_glm(panel):
+    """``unit[trend]`` alone: one fixed effect plus its slopes (the IRLS step for a single
+    fixed effect must not skip the slope projection)."""
+    d = panel
+    ours = gv.ppml("count ~ x | unit[trend]", d, vcov="iid", ssc="glm", tol=1e-12,
+                   fixef_tol=1e-12)
+    du = _dummies(d, "unit")
+    X = pd.concat([d[["x"]], du, du.mul(d["trend"], axis=0).add_suffix("_t")], axis=1)
+    ref = sm.GLM(d["count"], X, family=sm.families.Poisson()).fit(tol=1e-13, maxiter=200)
+    np.testing.assert_allclose(ours.params["x"], ref.params["x"], rtol=1e-6)
+    np.testing.assert_allclose(ours.bse["x"], ref.bse["x"], rtol=1e-5)
+    np.testing.assert_allclose(ours.predict(), ref.fittedvalues, rtol=1e-6)
+
+
 def test_grammar_errors_are_typed(panel):
     with pytest.raises(FormulaError, match="unknown function 'foo'"):
         gv.ols("y ~ foo(x)", panel)

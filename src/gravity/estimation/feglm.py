@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationError, SeparationWarning
+from ..errors import SeparationWarning
 from ..formula import parse_formula
 from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
@@ -138,11 +138,6 @@ def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: An
         warnings.warn("with varying slopes, observations separated along a group's slope "
                       "(flows that die out along a trend) are detected only by the 'relu' "
                       "separation check, which is not run", SeparationWarning, stacklevel=4)
-    if f.slopes and len(md.fe_codes) == 1:
-        raise EstimationError(
-            "varying slopes in a GLM need no other fixed effect or at least two: the "
-            "one-fixed-effect IRLS step does not handle slopes yet (use ols, or add the "
-            "other fixed effects)")
     if methods & {"simplex", "relu"}:
         drop_separated(md, methods, drop_singletons=drop_singletons, binary=fam.binary)
         # after separation a Poisson outcome may be constant where the fixed effects

@@ -214,8 +214,8 @@ def irls(
             beta_new = beta
         else:
             raise EstimationError("nothing to estimate: no regressors and no fixed effects")
-        if len(md.fe_codes) == 1:
-            # one fixed effect: its part from group sums of w z = w (eta - o) + s, which
+        if len(md.fe_codes) == 1 and not md.slope_codes:
+            # one fixed effect (and no varying slope): its part from group sums of w z = w (eta - o) + s, which
             # stay moderate where s / w is huge (tiny weights): no cancellation
             xb = X @ beta_new if X.shape[1] else 0.0
             codes = md.fe_codes[0]
