@@ -6,6 +6,7 @@ bilateral trade panels.
 """
 
 from . import margins, simulate
+from .distributed import estimate_many
 from .errors import (
     CollinearityWarning,
     ConvergenceError,
@@ -21,7 +22,9 @@ from .errors import (
 )
 from .estimation import (
     BinaryResults,
+    FailedFit,
     LinearResults,
+    MultipleResults,
     PoissonResults,
     RegressionResults,
     cloglog,
@@ -42,6 +45,9 @@ __version__ = "0.1.0"
 __all__ = [
     "ppml",
     "ols",
+    "estimate_many",
+    "MultipleResults",
+    "FailedFit",
     "feglm",
     "logit",
     "probit",

@@ -11,6 +11,7 @@ from .apes import average_partial_effects
 from .bias import bias_correct, bias_term
 from .families import CLogLog, Family, Gaussian, Logit, Poisson, Probit, get_family
 from .feglm import cloglog, feglm, feglm_binary, logit, ppml, probit
+from .multiple import FailedFit, MultipleResults, estimate_many
 from .ols import lpm, ols
 from .record import FitRecord, FitSettings
 from .results import BinaryResults, LinearResults, PoissonResults, RegressionResults
@@ -20,4 +21,4 @@ __all__ = ["feglm", "ppml", "ols", "logit", "probit", "cloglog", "lpm", "feglm_b
            "bias_correct", "bias_term", "average_partial_effects", "Family", "Poisson",
            "Gaussian", "Logit", "Probit", "CLogLog", "get_family", "FitRecord",
            "FitSettings", "RegressionResults", "LinearResults", "PoissonResults",
-           "BinaryResults", "Summary"]
+           "BinaryResults", "Summary", "estimate_many", "MultipleResults", "FailedFit"]
