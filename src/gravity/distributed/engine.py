@@ -172,7 +172,7 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
     if client is None:
         own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                    memory_limit=memory_limit, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")
         client = Client(own_cluster)
     elif isinstance(client, str):
         client = Client(client)
