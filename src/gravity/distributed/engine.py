@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -49,14 +51,28 @@ ENGINES = ("sequential", "dask")
 
 
 def fit_group(group: SplitGroup, column: str, specs: list[ModelSpec], model: str,
-              options: dict[str, Any], id_sample: int, numba_threads: int = 1
+              options: dict[str, Any], id_sample: int, numba_threads: int | None = None
               ) -> list[tuple[FitKey, Entry]]:
     """The task of one group: read its rows, fit every model (runs on a worker)."""
+    frame = read_group(group, column)
+    with numba_thread_count(numba_threads):
+        return fit_sample(frame, specs, model, options, column, group.value, id_sample)
+
+
+@contextmanager
+def numba_thread_count(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` numba threads (``None``: unchanged), then restore."""
+    if n is None:
+        yield
+        return
     import numba
 
-    numba.set_num_threads(max(1, min(int(numba_threads), numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
-    frame = read_group(group, column)
-    return fit_sample(frame, specs, model, options, column, group.value, id_sample)
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def _task(group: SplitGroup, id_sample: int, *, column: str, specs: list[ModelSpec],
@@ -86,7 +102,7 @@ def estimate_many(
     n_workers: int = 2,
     memory_limit: str = "4GiB",
     retries: int = 2,
-    numba_threads: int = 1,
+    numba_threads: int | None = None,
     show_progress: bool | None = None,
     **options: Any,
 ) -> MultipleResults:
@@ -106,7 +122,9 @@ def estimate_many(
     n_workers, memory_limit : the ``LocalCluster`` started when no client is given
         (one thread per worker; the memory limit per worker)
     retries : times a task is retried when its worker is lost
-    numba_threads : threads of the numba kernels inside each task
+    numba_threads : threads of the numba kernels (default: 1 in a Dask task, the
+        workers already share the cores; unchanged in this process). Many small
+        groups run faster on one thread each than on several.
     show_progress : progress bar over the groups (default: on a terminal)
     """
     engine = engine or ("dask" if client is not None else "sequential")
@@ -116,8 +134,9 @@ def estimate_many(
     if engine == "sequential" and dataset is None:
         if data is None:
             raise ValueError("give data= (a DataFrame) or dataset= (a Parquet dataset)")
-        return estimate_in_process(formula, data, model=model, split=split, fsplit=fsplit,
-                                   show_progress=show_progress, **options)
+        with numba_thread_count(numba_threads):
+            return estimate_in_process(formula, data, model=model, split=split,
+                                       fsplit=fsplit, show_progress=show_progress, **options)
     if col is None:
         raise ValueError("engine='dask' and dataset= need split= (or fsplit=): the column "
                          "whose groups are fitted one per task")
@@ -154,7 +173,8 @@ def estimate_many(
                     entries += _failed_group(g, col, specs, first + i, exc)
         else:
             entries += _run_dask(groups, col, specs, model, options, first, client,
-                                 n_workers, memory_limit, retries, numba_threads,
+                                 n_workers, memory_limit, retries,
+                                 1 if numba_threads is None else numba_threads,
                                  show_progress)
     finally:
         if tmp is not None:
