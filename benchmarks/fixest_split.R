@@ -36,7 +36,7 @@ m <- fepois(fml, data = dt, split = as.formula(paste0("~", split_var)), nthreads
 seconds <- proc.time()[["elapsed"]] - t0
 terms <- names(coef(m[[1]]))
 cf <- t(sapply(seq_along(m), function(i) coef(m[[i]])[terms]))
-samples <- format(models(m)$sample, scientific = FALSE, trim = TRUE)
+samples <- models(m)$sample
 out <- list(seconds = seconds, read_seconds = read_seconds, n_models = length(m),
             samples = as.character(samples), terms = terms,
             coef = unname(cf))
