@@ -28,16 +28,21 @@ setDTthreads(nthreads)
 t0 <- proc.time()[["elapsed"]]
 dt <- fread(path, showProgress = FALSE)
 setDF(dt)
-read_seconds <- proc.time()[["elapsed"]] - t0
+read_p1 <- proc.time()
+seconds <- p1[["elapsed"]] - t0
+cpu_seconds <- sum((p1 - p0)[c("user.self", "sys.self")])
 invisible(gc(verbose = FALSE))
-t0 <- proc.time()[["elapsed"]]
+p0 <- proc.time()
+t0 <- p0[["elapsed"]]
 m <- fepois(fml, data = dt, split = as.formula(paste0("~", split_var)), nthreads = nthreads,
             fixef.tol = as.numeric(opt$fixef_tol), notes = FALSE)
-seconds <- proc.time()[["elapsed"]] - t0
+p1 <- proc.time()
+seconds <- p1[["elapsed"]] - t0
+cpu_seconds <- sum((p1 - p0)[c("user.self", "sys.self")])
 terms <- names(coef(m[[1]]))
 cf <- t(sapply(seq_along(m), function(i) coef(m[[i]])[terms]))
 samples <- models(m)$sample
-out <- list(seconds = seconds, read_seconds = read_seconds, n_models = length(m),
+out <- list(seconds = seconds, cpu_seconds = cpu_seconds, read_seconds = read_seconds, n_models = length(m),
             samples = as.character(samples), terms = terms,
             coef = unname(cf))
 cat(toJSON(out, digits = I(15), auto_unbox = TRUE, matrix = "rowmajor", na = "null"))
