@@ -194,17 +194,16 @@ def estimate_many(
     specs = expand_formula(formula)
     col, full = check_split(split, fsplit)
     model_function(model)
-    samples: list[tuple[Any, np.ndarray | None]] = [(FULL_SAMPLE, None)] if full else []
+    samples: list[tuple[Any, np.ndarray | None]] = []
+    if full or col is None:
+        samples.append((FULL_SAMPLE, None))
     if col is not None:
-        samples += list(split_groups(data, col, options.get("missing", "raise")))
-    else:
-        samples = [(FULL_SAMPLE, None)]
+        samples += split_groups(data, col, options.get("missing", "raise"))
     entries: list[tuple[FitKey, Entry]] = []
     for i, (value, rows) in enumerate(progress(samples, desc="samples", total=len(samples),
                                                show=show_progress)):
         frame = data if rows is None else data.take(rows)
-        var = None if col is None else col
-        entries += fit_sample(frame, specs, model, options, var, value, i)
+        entries += fit_sample(frame, specs, model, options, col, value, i)
     return MultipleResults(entries)
 
 
