@@ -161,6 +161,7 @@ def test_collection_container_and_tables(panel):
     ({"split": "nope"}, MissingColumnError),
     ({"split": "grp", "fsplit": "grp"}, ValueError),
     ({"split": "grp", "model": "tobit"}, ValueError),
+    ({"split": "grp", "weights": np.ones(3)}, ValueError),
 ])
 def test_bad_calls_raise_typed_errors(panel, kwargs, error):
     with pytest.raises(error):

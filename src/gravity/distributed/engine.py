@@ -37,6 +37,7 @@ from ..estimation.multiple import (
     FailedFit,
     FitKey,
     MultipleResults,
+    check_row_options,
     check_split,
     fit_sample,
     model_function,
@@ -144,6 +145,7 @@ def estimate_many(
         raise ValueError("give data= (a DataFrame) or dataset= (a Parquet dataset)")
     if full and data is None:
         raise ValueError("fsplit= needs data= (the whole sample is fitted in this process)")
+    check_row_options(options, col)
     specs = expand_formula(formula)
     model_function(model)
     entries: list[tuple[FitKey, Entry]] = []

@@ -163,6 +163,18 @@ def check_split(split: str | None, fsplit: str | None) -> tuple[str | None, bool
     return col, fsplit is not None
 
 
+def check_row_options(options: dict[str, Any], split: str | None) -> None:
+    """With a split, row-wise options must be column names (an array has the length of
+    the whole data, not of a group)."""
+    if split is None:
+        return
+    for name in ("weights", "offset"):
+        v = options.get(name)
+        if v is not None and not isinstance(v, str):
+            raise ValueError(f"with split=/fsplit=, {name}= must be a column name (got "
+                             f"{type(v).__name__}): add it to the data")
+
+
 def estimate_many(
     formula: str,
     data: pd.DataFrame,
@@ -193,6 +205,7 @@ def estimate_many(
     data = check_frame(data)
     specs = expand_formula(formula)
     col, full = check_split(split, fsplit)
+    check_row_options(options, col)
     model_function(model)
     samples: list[tuple[Any, np.ndarray | None]] = []
     if full or col is None:
