@@ -94,7 +94,8 @@ def test_dataset_written_by_another_tool(panel, tmp_path, client):
     assert [g.value for g in groups] == ["010121", "020110", "847130"]
     par = gravity.estimate_many("y ~ ln_dist | exporter + importer",
                                 dataset=str(tmp_path / "hive"), split="product",
-                                client=client)
+                                client=client.scheduler.address)  # an address: a client
+    # of its own, closed at the end (the cluster stays up)
     seq = gravity.estimate_many("y ~ ln_dist | exporter + importer",
                                 panel.reset_index(drop=True), split="product")
     for a, b in zip(par, seq, strict=True):

@@ -191,6 +191,7 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
     from distributed import Client, LocalCluster, as_completed
 
     own_cluster = None
+    own_client = client is None or isinstance(client, str)  # made here: closed here
     if client is None:
         own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                    memory_limit=memory_limit, processes=True,
@@ -198,7 +199,6 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
         client = Client(own_cluster)
     elif isinstance(client, str):
         client = Client(client)
-    own_client = own_cluster is not None
     try:
         futures = client.map(_task, groups, list(range(first, first + len(groups))),
                              column=column, specs=specs, model=model, options=options,
@@ -218,5 +218,5 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
     finally:
         if own_client:
             client.close()
-            assert own_cluster is not None
+        if own_cluster is not None:
             own_cluster.close()
