@@ -62,16 +62,21 @@ def fit_group(group: SplitGroup, column: str, specs: list[ModelSpec], model: str
 
 @contextmanager
 def numba_thread_count(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` numba threads (``None``: unchanged), then restore."""
+    """Run the block with ``n`` threads in numba's kernels and in the BLAS and OpenMP
+    pools (threadpoolctl), then restore them (``None``: unchanged). Many small fits
+    spend most of their CPU time waking and spinning idle pool threads: one thread
+    each costs about 8 times less CPU (benchmarks/results/split_dask.md)."""
     if n is None:
         yield
         return
     import numba
+    from threadpoolctl import threadpool_limits
 
     before = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
     try:
-        yield
+        with threadpool_limits(limits=int(n)):
+            yield
     finally:
         numba.set_num_threads(before)
 
@@ -123,9 +128,10 @@ def estimate_many(
     n_workers, memory_limit : the ``LocalCluster`` started when no client is given
         (one thread per worker; the memory limit per worker)
     retries : times a task is retried when its worker is lost
-    numba_threads : threads of the numba kernels (default: 1 in a Dask task, the
-        workers already share the cores; unchanged in this process). Many small
-        groups run faster on one thread each than on several.
+    numba_threads : threads of the numba kernels and of the BLAS/OpenMP pools while
+        fitting (default: 1 with a split -- in a Dask task the workers already share
+        the cores, and many small fits run far cheaper on one thread each -- and
+        unchanged for one sample)
     show_progress : progress bar over the groups (default: on a terminal)
     """
     engine = engine or ("dask" if client is not None else "sequential")
@@ -135,7 +141,8 @@ def estimate_many(
     if engine == "sequential" and dataset is None:
         if data is None:
             raise ValueError("give data= (a DataFrame) or dataset= (a Parquet dataset)")
-        with numba_thread_count(numba_threads):
+        threads = numba_threads if numba_threads is not None or col is None else 1
+        with numba_thread_count(threads):
             return estimate_in_process(formula, data, model=model, split=split,
                                        fsplit=fsplit, show_progress=show_progress, **options)
     if col is None:
@@ -170,7 +177,7 @@ def estimate_many(
                                            show=show_progress)):
                 try:
                     entries += fit_group(g, col, specs, model, options, first + i,
-                                         numba_threads)
+                                         1 if numba_threads is None else numba_threads)
                 except Exception as exc:  # an unreadable group: recorded
                     entries += _failed_group(g, col, specs, first + i, exc)
         else:
