@@ -108,7 +108,7 @@ def main() -> None:
     ap.add_argument("--separation", default="fe",
                     help="gravity's separation checks (default fe: fixest's own rule)")
     ap.add_argument("--numba-threads", type=int, default=1,
-                    help="numba threads of sequential gravity (the workers use 1 each)")
+                    help="numba and BLAS threads of sequential gravity (workers: 1 each)")
     ap.add_argument("--out", default=None, help="append the table to this markdown file")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
@@ -141,7 +141,8 @@ def main() -> None:
                               separation=sep)
 
         t0, c0 = time.perf_counter(), time.process_time()
-        seq = gravity.estimate_many(FORMULA, df, split="product", separation=sep)
+        seq = gravity.estimate_many(FORMULA, df, split="product", separation=sep,
+                                    numba_threads=args.numba_threads)
         t_seq, c_seq = time.perf_counter() - t0, time.process_time() - c0
         lines.append(f"sequential gravity (separation {args.separation}, "
                      f"{args.numba_threads} numba thread(s)): {t_seq:.2f} s (CPU {c_seq:.1f} s), {len(seq.failed)} failed fits, "
@@ -150,8 +151,11 @@ def main() -> None:
         frames = [df.take(rows) for _, rows in gravity.estimation.multiple.split_groups(
             df, "product")]
         t0, c0 = time.perf_counter(), time.process_time()
-        singles = [gravity.ppml(FORMULA, f, separation=sep).params.to_numpy()
-                   for f in frames]  # only the coefficients are kept (memory)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=args.numba_threads):  # as estimate_many does
+            singles = [gravity.ppml(FORMULA, f, separation=sep).params.to_numpy()
+                       for f in frames]  # only the coefficients are kept (memory)
         t_single, c_single = time.perf_counter() - t0, time.process_time() - c0
         del frames
         d_single = max(float(np.max(np.abs(a.params.to_numpy() - b)))
