@@ -28,9 +28,7 @@ setDTthreads(nthreads)
 t0 <- proc.time()[["elapsed"]]
 dt <- fread(path, showProgress = FALSE)
 setDF(dt)
-read_p1 <- proc.time()
-seconds <- p1[["elapsed"]] - t0
-cpu_seconds <- sum((p1 - p0)[c("user.self", "sys.self")])
+read_seconds <- proc.time()[["elapsed"]] - t0
 invisible(gc(verbose = FALSE))
 p0 <- proc.time()
 t0 <- p0[["elapsed"]]
