@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-HEAVY = ("matplotlib", "statsmodels", "pyfixest")
+HEAVY = ("matplotlib", "statsmodels", "pyfixest", "dask", "distributed")
 
 
 def _fresh(code: str) -> str:

@@ -29,7 +29,9 @@ if TYPE_CHECKING:  # the names below load on first use (PEP 562): ``import gravi
     from . import ge, margins, simulate
     from .estimation import (
         BinaryResults,
+        FailedFit,
         LinearResults,
+        MultipleResults,
         PoissonResults,
         RegressionResults,
         cloglog,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:  # the names below load on first use (PEP 562): ``import gravi
         ppml,
         probit,
     )
+    from .distributed import estimate_many
     from .inference import delta_method, ssc
     from .panel import build_panel, read_panel, write_panel
     from .reporting import etable, iplot
@@ -49,7 +52,8 @@ if TYPE_CHECKING:  # the names below load on first use (PEP 562): ``import gravi
 _LAZY = {
     **{name: ".estimation" for name in (
         "BinaryResults", "LinearResults", "PoissonResults", "RegressionResults", "cloglog",
-        "feglm", "logit", "lpm", "ols", "ppml", "probit")},
+        "feglm", "logit", "lpm", "ols", "ppml", "probit", "FailedFit", "MultipleResults")},
+    "estimate_many": ".distributed",
     "delta_method": ".inference", "ssc": ".inference",
     "build_panel": ".panel", "read_panel": ".panel", "write_panel": ".panel",
     "etable": ".reporting", "iplot": ".reporting",
@@ -78,6 +82,9 @@ __version__ = "0.1.0"
 __all__ = [
     "ppml",
     "ols",
+    "estimate_many",
+    "MultipleResults",
+    "FailedFit",
     "feglm",
     "logit",
     "probit",

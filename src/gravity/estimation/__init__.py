@@ -11,6 +11,7 @@ from .apes import average_partial_effects
 from .bias import bias_correct, bias_term
 from .families import CLogLog, Family, Gaussian, Logit, Poisson, Probit, get_family
 from .feglm import cloglog, feglm, feglm_binary, logit, ppml, probit
+from .multiple import FailedFit, MultipleResults, estimate_many
 from .ols import lpm, ols
 from .ppml_bias import BiasCorrectedPoissonResults, ppml_bias_correct
 from .record import FitRecord, FitSettings
@@ -21,4 +22,4 @@ __all__ = ["feglm", "ppml", "ols", "logit", "probit", "cloglog", "lpm", "feglm_b
            "bias_correct", "bias_term", "ppml_bias_correct", "BiasCorrectedPoissonResults", "average_partial_effects", "Family", "Poisson",
            "Gaussian", "Logit", "Probit", "CLogLog", "get_family", "FitRecord",
            "FitSettings", "RegressionResults", "LinearResults", "PoissonResults",
-           "BinaryResults", "Summary"]
+           "BinaryResults", "Summary", "estimate_many", "MultipleResults", "FailedFit"]

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..estimation.multiple import MultipleResults
+
 __all__ = ["etable", "RegressionTable", "FITSTATS"]
 
 # fit statistic key -> (row label, how to read it from a results object, kind)
@@ -301,8 +303,9 @@ def etable(
     Parameters
     ----------
     models
-        One :class:`~gravity.RegressionResults`, a sequence of them, or a mapping
-        ``{column name: results}``.
+        One :class:`~gravity.RegressionResults`, a sequence of them, a mapping
+        ``{column name: results}``, or a :class:`~gravity.MultipleResults` (its
+        successful fits).
     labels
         Display names for coefficients, fixed effects and dependent variables
         (``{"ln_DIST": "log distance"}``). ``(Intercept)`` shows as "Constant"
@@ -335,6 +338,8 @@ def etable(
     """
     if stat not in ("se", "t"):
         raise ValueError("stat must be 'se' or 't'")
+    if isinstance(models, MultipleResults):  # a multiple estimation: its successful fits
+        models = models.for_table()
     if isinstance(models, Mapping):
         names = [str(k) for k in models]
         fits = list(models.values())

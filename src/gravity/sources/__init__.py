@@ -18,6 +18,7 @@ line, column or rows.
 """
 
 from gravity.sources.baci import read_baci, read_baci_country_codes
+from gravity.sources.baci_products import build_baci_products
 from gravity.sources.bri import (
     bri_in_force,
     compare_bri_lists,
@@ -36,7 +37,7 @@ from gravity.sources.wdi import read_wdi
 from gravity.sources.wits import read_wits_tariffs
 
 __all__ = [
-    "bri_in_force", "compare_bri_lists", "flows_from_cepii", "load_bri", "read_baci",
+    "bri_in_force", "build_baci_products", "compare_bri_lists", "flows_from_cepii", "load_bri", "read_baci",
     "read_baci_country_codes", "read_bri_list_a", "read_bri_list_b", "read_cepii_gravity",
     "read_china_mirror", "read_comtrade", "read_dots", "read_geodist", "read_geodist_geo",
     "read_imf_fd", "read_pwt", "read_wdi", "read_wits_tariffs", "top_partner_share",

@@ -432,6 +432,9 @@ def read_baci(
         "rows_out": len(out),
         "dropped": dropped,
         "countries": report.to_dict(),
+        # the numeric code -> ISO3 map used (None: an aggregate, dropped)
+        "code_to_iso3": {str(c): (None if pd.isna(iso) else str(iso))
+                         for c, iso in code_to_iso.items()},
     }
     return attach(out, prov, coverage.reset_index(drop=True), side="both")
 

@@ -1,0 +1,101 @@
+"""A Parquet dataset partitioned by the split column: one directory per group.
+
+Layout (Hive style, as written by DuckDB's ``COPY ... (PARTITION_BY k)``, pyarrow's
+``write_dataset`` or :func:`write_split_dataset`)::
+
+    root/product=010121/part-0.parquet
+    root/product=010122/part-0.parquet
+
+Each worker reads only its group's directory (:func:`read_group`), so no process but
+the writer ever holds the whole panel. :func:`write_split_dataset` writes a DataFrame
+this way keeping the split column, the dtypes and the index labels in each file (the
+pandas metadata of pyarrow), so a group read back equals ``data`` restricted to it.
+In a dataset written by another tool the split column is usually only in the
+directory names: it is added back from them, as text (``"010121"`` keeps its leading
+zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import pandas as pd
+
+from ..errors import InputError, MissingColumnError
+
+
+@dataclass(frozen=True)
+class SplitGroup:
+    """One group of a split dataset: its value and its directory."""
+
+    value: Any
+    path: str
+
+
+def _dir_name(column: str, value: Any) -> str:
+    return f"{column}={quote(str(value), safe='')}"
+
+
+def write_split_dataset(data: pd.DataFrame, column: str, root: str | Path,
+                        groups: list[tuple[Any, Any]] | None = None) -> list[SplitGroup]:
+    """Write ``data`` as a Parquet dataset partitioned by ``column`` under ``root``.
+
+    ``groups``: the ``(value, row positions)`` of each group (default: computed with
+    :func:`gravity.estimation.multiple.split_groups`). Returns the groups in order.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ..estimation.multiple import split_groups
+
+    if column not in data.columns:
+        raise MissingColumnError("split column not in the data", column=column)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    out = []
+    for value, rows in (groups if groups is not None else split_groups(data, column)):
+        d = root / _dir_name(column, value)
+        d.mkdir(exist_ok=True)
+        table = pa.Table.from_pandas(data.take(rows), preserve_index=True)
+        pq.write_table(table, d / "part-0.parquet")
+        out.append(SplitGroup(value, str(d)))
+    return out
+
+
+def open_split_dataset(root: str | Path, column: str) -> list[SplitGroup]:
+    """The groups of a dataset partitioned by ``column`` (directories ``column=value``),
+    sorted by value (as text)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no Parquet dataset at {root}")
+    prefix = f"{column}="
+    dirs = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix))
+    if not dirs:
+        others = sorted({p.name.split("=")[0] for p in root.iterdir() if "=" in p.name})
+        raise InputError(f"the dataset at {root.name} is not partitioned by '{column}'"
+                         + (f" (it is by {others})" if others else ""), column=column,
+                         file=str(root.name))
+    groups = [SplitGroup(unquote(p.name[len(prefix):]), str(p)) for p in dirs]
+    return sorted(groups, key=lambda g: str(g.value))
+
+
+def read_group(group: SplitGroup, column: str, columns: list[str] | None = None
+               ) -> pd.DataFrame:
+    """One group's rows as a DataFrame (the split column added from the directory name
+    when the files do not hold it)."""
+    import pyarrow.parquet as pq
+
+    files = sorted(Path(group.path).glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no Parquet file for {column}={group.value} in {group.path}")
+    tables = [pq.read_table(f, columns=columns) for f in files]
+    if len(tables) == 1:
+        frame = tables[0].to_pandas()
+    else:
+        frame = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+    if column not in frame.columns:
+        frame[column] = group.value
+    return frame
