@@ -27,6 +27,7 @@ from .errors import (
 
 if TYPE_CHECKING:  # the names below load on first use (PEP 562): ``import gravity`` is light
     from . import ge, margins, simulate
+    from .distributed import estimate_many
     from .estimation import (
         BinaryResults,
         FailedFit,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:  # the names below load on first use (PEP 562): ``import gravi
         ppml,
         probit,
     )
-    from .distributed import estimate_many
     from .inference import delta_method, ssc
     from .panel import build_panel, read_panel, write_panel
     from .reporting import etable, iplot
