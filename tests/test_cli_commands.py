@@ -417,3 +417,22 @@ def test_ge_bad_set_and_no_op_change(capsys, ge_world):
                      "C09"]) == 0
     err = capsys.readouterr().err
     assert "gravity: warning: the change leaves every trade cost as it is" in err
+
+
+def test_fit_split_and_stepwise_match_estimate_many(capsys, data_csv):
+    """``gravity fit`` with ``--split`` and a ``csw()`` formula: every estimate equals
+    :func:`gravity.estimate_many` (and so a separate single fit) to 1e-12."""
+    d, path = data_csv
+    formula = "y ~ csw(x, z) | g"
+    out = _json(capsys, ["fit", "ppml", formula, str(path), "--split", "b",
+                         "--vcov", "hetero", "--json"])
+    ref = gv.estimate_many(formula, d, split="b", vcov="hetero").tidy()
+    got = pd.DataFrame(out["estimates"])
+    assert out["split"] == "b" and len(out["models"]) == 4 and len(got) == len(ref) == 6
+    np.testing.assert_allclose(got["estimate"], ref["estimate"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got["std_error"], ref["std_error"].to_numpy(), rtol=1e-12)
+    one = gv.ppml("y ~ x + z | g", d[d["b"] == 1.0], vcov="hetero")
+    last = got.tail(2)
+    np.testing.assert_allclose(last["estimate"], one.params.to_numpy(), rtol=1e-10)
+    assert main(["fit", "ppml", "y ~ sw(x, z) | g", str(path)]) == 0
+    assert "sw" not in capsys.readouterr().err

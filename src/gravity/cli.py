@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gravity.errors import GravityError, GravityWarning, InputError
+from gravity.multiformula import is_multiple
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -212,11 +213,38 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         kwargs["separation"] = None if "none" in args.separation else tuple(args.separation)
     if args.verbose and glm:
         kwargs["verbose"] = True
+    if args.split or args.fsplit or is_multiple(args.formula):
+        return _fit_many(args, data, kwargs)
     fit = est(args.formula, data, **kwargs)
     if args.json:
         print(json.dumps(fit_json(fit, alpha=args.alpha), indent=1, allow_nan=False))
     else:
         print(fit.summary())
+    return EXIT_OK
+
+
+def _fit_many(args: argparse.Namespace, data: pd.DataFrame, kwargs: dict[str, Any]) -> int:
+    """``gravity fit`` with ``--split``/``--fsplit`` or a ``c()``/``sw()``/``csw()``
+    formula: :func:`gravity.estimate_many`, printed as its models and tidy estimates (or
+    one JSON object with both); failed fits are listed with their error."""
+    import json
+
+    from gravity.distributed import estimate_many
+
+    if args.weights:
+        kwargs["weights"] = args.weights  # by name: each sample takes its own rows
+    res = estimate_many(args.formula, data, model=args.estimator, split=args.split,
+                        fsplit=args.fsplit, engine=args.engine, n_workers=args.workers,
+                        **kwargs)
+    models, tidy = res.models(), res.tidy(alpha=args.alpha)
+    if args.json:
+        print(json.dumps({"estimator": args.estimator, "formula": args.formula,
+                          "split": args.split or args.fsplit, "alpha": args.alpha,
+                          "models": json.loads(models.to_json(orient="records", double_precision=15)),
+                          "estimates": json.loads(tidy.to_json(orient="records", double_precision=15))},
+                         indent=1))
+    else:
+        print(models.to_string(index=False), tidy.to_string(index=False), sep="\n\n")
     return EXIT_OK
 
 
@@ -446,7 +474,9 @@ def _parser() -> argparse.ArgumentParser:
             "--vcov CRV1:pair --json",
             "gravity fit ols 'ln_trade ~ ln_dist | exp_year + imp_year' d.csv --vcov hetero "
             "--missing drop",
-            "gravity fit logit 'active ~ bri_ij | exp_year + imp_year' panel.parquet"))
+            "gravity fit logit 'active ~ bri_ij | exp_year + imp_year' panel.parquet",
+            "gravity fit ppml 'trade ~ csw(ln_dist, contig) | exp_year + imp_year' "
+            "panel.parquet --split product --engine dask --json"))
     p.add_argument("estimator", choices=ESTIMATORS)
     p.add_argument("formula", help="e.g. 'trade ~ ln_dist + contig | exp_year + imp_year'")
     p.add_argument("data", help="data file: " + ", ".join(SUPPORTED_TABLE_TYPES))
@@ -465,6 +495,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="log every IRLS iteration on stderr (ppml, logit, probit, cloglog)")
     p.add_argument("--alpha", default=0.05, type=_alpha_arg,
                    help="1 - confidence level of the --json intervals (default 0.05)")
+    p.add_argument("--split", default=None, help="one fit per value of this column")
+    p.add_argument("--fsplit", default=None, help="as --split, with the whole data first")
+    p.add_argument("--engine", default="sequential", choices=["sequential", "dask"],
+                   help="with --split: fit the samples here or on a Dask LocalCluster")
+    p.add_argument("--workers", default=2, type=int, help="Dask workers (--engine dask)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     p.set_defaults(func=_cmd_fit)
 
