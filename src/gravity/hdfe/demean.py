@@ -21,8 +21,11 @@ Stopping rule: each CG step lowers the squared W-norm of the remaining error by
 ``tol**2`` times the current residual sum of squares (or when the column is
 absorbed by the fixed effects to machine precision).
 
-Each CG step applies the ``2Q - 1`` projections in ``2Q + 1`` passes over the data
-(the subtraction of one projection fused with the group sums of the next). The
+Each CG step applies the ``2Q - 1`` projections in ``2Q`` passes over the data
+(the subtraction of one projection fused with the group sums of the next; the update
+``r <- r - alpha v`` fused with the next direction ``u <- r + beta u``, its norm taken
+beforehand from ``<r, v>`` and ``<v, v>``, unless that difference cancels; the step
+length is the exact line search ``<r, u> / <u, (I - K) u>``). The
 kernels are compiled with numba (:mod:`gravity.hdfe.kernels`, loaded on the first
 large sample); columns are processed in parallel threads (the kernels release the
 GIL). Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy, so
