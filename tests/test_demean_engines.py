@@ -48,3 +48,36 @@ def test_threads_do_not_change_the_result(monkeypatch):
     r2, i2 = fe.demean(Y, w, tol=1e-9)
     np.testing.assert_array_equal(r1, r2)
     np.testing.assert_array_equal(i1.iterations, i2.iterations)
+
+
+@pytest.mark.parametrize("big", [1e6, 1e10])
+def test_extreme_weights_both_engines_exact(monkeypatch, big):
+    """Weights of 1 and ``big`` (the rectifier of the separation check uses N^2), where
+    the residual norm computed from inner products ahead of the fused update is most
+    exposed to cancellation: both engines must still give the weighted least-squares
+    residual on the dummies, in the same number of steps."""
+    codes, _, Y = _problem(3, seed=1)
+    rng = np.random.default_rng(2)
+    w = np.where(rng.random(Y.shape[0]) < 0.4, 1.0, big)
+    fe = FixedEffects(codes)
+    D = np.hstack([np.eye(int(c.max()) + 1)[c] for c in codes])
+    sw = np.sqrt(w)
+    coef = np.linalg.lstsq(D * sw[:, None], Y * sw[:, None], rcond=None)[0]
+    exact = Y - D @ coef
+    results = []
+    for rows in (10**9, 0):  # the NumPy path, then the numba kernel
+        monkeypatch.setattr(demean, "NUMPY_MAX_ROWS", rows)
+        r, info = fe.demean(Y, w, tol=1e-12)
+        assert info.converged.all()
+        np.testing.assert_allclose(r, exact, rtol=0, atol=1e-7 * np.abs(Y).max())
+        results.append((r, info.iterations))
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_group_weights_equal_bincount(monkeypatch):
+    """The one-pass numba group sums equal one ``np.bincount`` per fixed effect."""
+    codes, w, _ = _problem(3)
+    fe = FixedEffects(codes)
+    monkeypatch.setattr(demean, "NUMPY_MAX_ROWS", 0)
+    expected = np.concatenate([np.bincount(c, weights=w) for c in codes])
+    np.testing.assert_array_equal(fe.group_weights(w), expected)

@@ -251,6 +251,10 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
         scale = float(np.abs(X[:, j]).max())
         if scale > 0 and abs(float(t @ X[:, j])) / scale > bound:
             return False
+    group_sums = getattr(fe, "group_weights", None) if fe is not None else None
+    if group_sums is not None:
+        # the sums of t over every group of every fixed effect, in one pass
+        return float(np.abs(group_sums(t)).max(initial=0.0)) <= bound
     codes = getattr(fe, "codes", None) if fe is not None else None
     if codes is not None:
         for c in codes:
@@ -271,14 +275,18 @@ def _independent_columns(xt: np.ndarray, w: np.ndarray, tol: float = 1e-9,
     left is rounding noise, which the scale-free test below would otherwise keep."""
     chosen: list[int] = []
     wsum = float(w.sum())
+    # the weighted Gram matrix once (one pass over the rows); each candidate set is a
+    # sub-matrix of it
+    xw = xt.T * w if xt.flags.f_contiguous else (xt * w[:, None]).T
+    gram = xw @ xt
     for j in range(xt.shape[1]):
         if raw is not None:
             centred = raw[:, j] - float(w @ raw[:, j]) / wsum
             before = float(w @ centred**2)
-            if before == 0.0 or float(w @ xt[:, j] ** 2) <= tol * before:
+            if before == 0.0 or float(gram[j, j]) <= tol * before:
                 continue
         cand = chosen + [j]
-        m = (xt[:, cand] * w[:, None]).T @ xt[:, cand]
+        m = gram[np.ix_(cand, cand)]
         d = np.sqrt(np.diag(m))
         if d[-1] == 0:
             continue

@@ -21,8 +21,11 @@ Stopping rule: each CG step lowers the squared W-norm of the remaining error by
 ``tol**2`` times the current residual sum of squares (or when the column is
 absorbed by the fixed effects to machine precision).
 
-Each CG step applies the ``2Q - 1`` projections in ``2Q + 1`` passes over the data
-(the subtraction of one projection fused with the group sums of the next). The
+Each CG step applies the ``2Q - 1`` projections in ``2Q`` passes over the data
+(the subtraction of one projection fused with the group sums of the next; the update
+``r <- r - alpha v`` fused with the next direction ``u <- r + beta u``, its norm taken
+beforehand from ``<r, v>`` and ``<v, v>``, unless that difference cancels; the step
+length is the exact line search ``<r, u> / <u, (I - K) u>``). The
 kernels are compiled with numba (:mod:`gravity.hdfe.kernels`, loaded on the first
 large sample); columns are processed in parallel threads (the kernels release the
 GIL). Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy, so
@@ -43,6 +46,9 @@ import numpy as np
 #: samples with fewer rows are demeaned by the NumPy version of the same algorithm
 #: (:func:`_demean_column_numpy`): no numba import or compilation for small fits
 NUMPY_MAX_ROWS = 20_000
+#: as ``gravity.hdfe.kernels.FUSE_MIN`` (kept here so that the NumPy path never
+#: imports numba)
+FUSE_MIN = 1e-6
 _POOL: dict[int, ThreadPoolExecutor] = {}
 
 
@@ -71,25 +77,28 @@ def _demean_column_numpy(y: np.ndarray, w: np.ndarray, codes: np.ndarray,
     ssr = float(w @ (r * r))
     if ssr <= 1e-300 or ss0 <= 1e-300:
         return 0, True
-    u = np.zeros_like(y)
-    beta = 0.0
+    u = r.copy()
+    ru = ssr
     for it in range(1, maxiter + 1):
-        u = r + beta * u
         v = u - sweep(u)
-        uv = float(w @ (u * v))
+        wv = w * v
+        uv, rv, vv = float(u @ wv), float(r @ wv), float(v @ wv)
         if uv <= 0.0:
             return it, True
-        alpha = ssr / uv
-        improvement = alpha * ssr
+        alpha = ru / uv
+        improvement = alpha * ru
         potential -= improvement
         y -= alpha * u
+        if improvement <= tol * tol * potential or potential <= 1e-24 * ss0:
+            return it, True
+        ssr_est = ssr - 2.0 * alpha * rv + alpha * alpha * vv
+        fuse = ssr_est > FUSE_MIN * (ssr + alpha * alpha * vv)
         r -= alpha * v
         ssr_new = float(w @ (r * r))
-        if improvement <= tol * tol * potential or potential <= 1e-24 * ss0 \
-                or ssr_new <= 1e-28 * ss0:
+        if ssr_new <= 1e-28 * ss0:
             return it, True
-        beta = ssr_new / ssr
-        ssr = ssr_new
+        u = r + (ssr_est if fuse else ssr_new) / ssr * u
+        ssr, ru = ssr_new, float((w * r) @ u)
     return maxiter, False
 
 
@@ -157,6 +166,13 @@ class FixedEffects:
 
     def group_weights(self, w: np.ndarray) -> np.ndarray:
         """Concatenated per-group sums of weights."""
+        if self.n >= NUMPY_MAX_ROWS:
+            from .kernels import _group_sums
+
+            out = np.empty(int(self.sizes.sum()))
+            _group_sums(self.codes, np.ascontiguousarray(w, dtype=np.float64),
+                        self.offsets, out)
+            return out
         return np.concatenate(
             [np.bincount(self.codes[q], weights=w, minlength=int(self.sizes[q]))
              for q in range(self.n_fe)]

@@ -79,23 +79,29 @@ def prune_groups(
     if not fe_codes:
         return PruneResult(keep, 0, 0)
     positive = None if y is None else (y > 0)
+    sizes = [int(codes.max()) + 1 if codes.size else 0 for codes in fe_codes]
     changed = True
     while changed:
         changed = False
-        for codes in fe_codes:
-            size = int(codes.max()) + 1 if codes.size else 0
+        for codes, size in zip(fe_codes, sizes, strict=True):
+            # counts over the kept rows without compressing the codes: while every
+            # row is kept the plain counts, afterwards the kept rows as weights
+            everyone = bool(keep.all())
             if drop_singletons:
-                counts = np.bincount(codes[keep], minlength=size)
+                counts = np.bincount(codes, minlength=size) if everyone \
+                    else np.bincount(codes, weights=keep, minlength=size)
                 bad = keep & (counts[codes] == 1)
-                k = int(bad.sum())
+                k = int(np.count_nonzero(bad))
                 if k:
                     keep &= ~bad
                     n_single += k
                     changed = True
+                    everyone = False
             if drop_all_zero and positive is not None:
-                npos = np.bincount(codes[keep], weights=positive[keep], minlength=size)
+                npos = np.bincount(codes, weights=positive if everyone else positive & keep,
+                                   minlength=size)
                 bad = keep & (npos[codes] == 0)
-                k = int(bad.sum())
+                k = int(np.count_nonzero(bad))
                 if k:
                     keep &= ~bad
                     n_zero += k

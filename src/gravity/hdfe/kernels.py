@@ -14,6 +14,10 @@ import numba as nb
 import numpy as np
 
 _CACHE = True
+#: the update of the CG residual is fused with the next direction when its norm,
+#: computed beforehand from inner products, is at least this fraction of the terms
+#: it is the difference of (otherwise rounding could dominate it)
+FUSE_MIN = 1e-6
 
 
 @nb.njit(cache=_CACHE, nogil=True)
@@ -97,52 +101,108 @@ def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
     _sub_then_sum(y, v, w, c0, 0, codes[1], offsets[1], acc)
     _scale_means(acc, inv_wsum, offsets[1], offsets[1] + sizes[1])
     _chain(v, w, codes, inv_wsum, offsets, sizes, seq[1:], acc)
+    # r = y - K y, and u <- r (the first direction) with its group sums for the first
+    # projection (into acc0: acc still holds the means this pass subtracts)
     r = np.empty(n)
+    u = np.empty(n)
+    acc0 = np.zeros(g0)
     ssr = 0.0
     for i in range(n):
         ri = y[i] - (v[i] - acc[c0[i]])
         r[i] = ri
-        ssr += w[i] * ri * ri
+        u[i] = ri
+        wr = w[i] * ri
+        ssr += wr * ri
+        acc0[c0[i]] += wr
     ss0 = potential
     if ssr <= 1e-300 or ss0 <= 1e-300:
         return 0, True
-    u = np.zeros(n)
-    beta = 0.0
+    for g in range(g0):
+        acc[g] = acc0[g] * inv_wsum[g]
+    ru = ssr
     tol2 = tol * tol
     for it in range(1, maxiter + 1):
-        # u <- r + beta u with the group sums of u for the first projection
-        _zero(acc, 0, g0)
-        for i in range(n):
-            ui = r[i] + beta * u[i]
-            u[i] = ui
-            acc[c0[i]] += w[i] * ui
-        _scale_means(acc, inv_wsum, 0, g0)
         # v <- K u, one fused pass per projection
         _zero(acc, offsets[1], offsets[1] + sizes[1])
         _sub_then_sum(u, v, w, c0, 0, codes[1], offsets[1], acc)
         _scale_means(acc, inv_wsum, offsets[1], offsets[1] + sizes[1])
         _chain(v, w, codes, inv_wsum, offsets, sizes, seq[1:], acc)
-        # v <- (I - K) u (last subtraction fused) and <u, v>_W
+        # v <- (I - K) u (last subtraction fused) and <u, v>, <r, v>, <v, v>
         uv = 0.0
+        rv = 0.0
+        vv = 0.0
         for i in range(n):
             vi = u[i] - (v[i] - acc[c0[i]])
             v[i] = vi
-            uv += w[i] * u[i] * vi
+            wv = w[i] * vi
+            uv += u[i] * wv
+            rv += r[i] * wv
+            vv += vi * wv
         if uv <= 0.0:
             return it, True
-        alpha = ssr / uv
-        improvement = alpha * ssr
+        # exact line search along u (alpha = <r, u> / <u, (I - K) u>)
+        alpha = ru / uv
+        improvement = alpha * ru
         potential -= improvement
-        ssr_new = 0.0
-        for i in range(n):
-            y[i] -= alpha * u[i]
-            r[i] -= alpha * v[i]
-            ssr_new += w[i] * r[i] * r[i]
-        # stop at the tolerance, when the column is absorbed, or when the residual
-        # of the CG system is at rounding level (further steps would amplify noise)
-        if improvement <= tol2 * potential or potential <= 1e-24 * ss0 \
-                or ssr_new <= 1e-28 * ss0:
+        # stop at the tolerance or when the column is absorbed
+        if improvement <= tol2 * potential or potential <= 1e-24 * ss0:
+            for i in range(n):
+                y[i] -= alpha * u[i]
             return it, True
-        beta = ssr_new / ssr
+        # ||r - alpha v||^2 before the update, so that the update of r and y can be
+        # fused with the next direction and its group sums (one pass fewer per step);
+        # where it cancels (a step that removes almost all of the residual, e.g. under
+        # extreme weights) the two passes are kept apart and the norm computed exactly
+        ssr_est = ssr - 2.0 * alpha * rv + alpha * alpha * vv
+        fuse = ssr_est > FUSE_MIN * (ssr + alpha * alpha * vv)
+        beta = ssr_est / ssr if fuse else 0.0
+        _zero(acc, 0, g0)
+        ssr_new = 0.0
+        ru = 0.0
+        if fuse:
+            # y <- y - alpha u, r <- r - alpha v, u <- r + beta u with its group sums
+            for i in range(n):
+                ui = u[i]
+                y[i] -= alpha * ui
+                ri = r[i] - alpha * v[i]
+                r[i] = ri
+                ui = ri + beta * ui
+                u[i] = ui
+                wr = w[i] * ri
+                ssr_new += wr * ri
+                ru += wr * ui
+                acc[c0[i]] += w[i] * ui
+        else:
+            for i in range(n):
+                y[i] -= alpha * u[i]
+                r[i] -= alpha * v[i]
+                ssr_new += w[i] * r[i] * r[i]
+        # the residual of the CG system at rounding level: further steps would
+        # amplify noise
+        if ssr_new <= 1e-28 * ss0:
+            return it, True
+        if not fuse:
+            beta = ssr_new / ssr
+            for i in range(n):
+                ui = r[i] + beta * u[i]
+                u[i] = ui
+                wu = w[i] * ui
+                ru += r[i] * wu
+                acc[c0[i]] += wu
         ssr = ssr_new
+        _scale_means(acc, inv_wsum, 0, g0)
     return maxiter, False
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _group_sums(codes, w, offsets, out):
+    """``out[offsets[q] + g] = sum of w[i] over rows i with codes[q, i] == g``, for
+    every fixed effect ``q`` in one pass over the rows (``np.bincount`` per fixed
+    effect would copy the int32 codes to intp and read ``w`` Q times). Rows are added
+    in order, as ``np.bincount`` does, so the sums are the same to the last bit."""
+    out[:] = 0.0
+    q_count = codes.shape[0]
+    for i in range(w.size):
+        wi = w[i]
+        for q in range(q_count):
+            out[offsets[q] + codes[q, i]] += wi
