@@ -198,7 +198,7 @@ def check_functions(expr: str, formula: str) -> None:
             "knows i(), l(), f(), fe[x] and formulaic's transforms (log, exp, C, I, ...)")
 
 
-def _split_top(text: str, sep: str) -> list[str]:
+def split_top(text: str, sep: str) -> list[str]:
     """Split on a separator character at parenthesis/bracket depth zero."""
     parts: list[str] = []
     cur: list[str] = []
@@ -223,7 +223,7 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 def _split_terms(text: str) -> list[str]:
     """Split on top-level ``+`` (not inside parentheses)."""
-    return _split_top(text, "+")
+    return split_top(text, "+")
 
 
 def _literal(text: str, term: str) -> tuple[object, ...]:
@@ -248,7 +248,7 @@ def _call(term: str) -> tuple[str, list[str]] | None:
         return None
     name, body = m.group(1), m.group(2)
     try:
-        args = _split_top(body, ",") if body.strip() else []
+        args = split_top(body, ",") if body.strip() else []
     except FormulaError:
         return None
     # the parentheses must close at the end: "f(a) + g(b)" is not one call
@@ -373,7 +373,7 @@ def parse_formula(formula: str) -> Formula:
                 "interface)")
         if special_term(lhs) is not None:
             raise FormulaError(f"'{lhs}' cannot be the outcome: create the column first")
-    parts = _split_top(rhs, "|")
+    parts = split_top(rhs, "|")
     if len(parts) > 2:
         raise FormulaError(f"formula has more than one '|': '{formula}'")
     reg_part = parts[0].strip()

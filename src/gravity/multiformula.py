@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import FormulaError
+from .formula import split_top
 
 _STEPWISE = re.compile(r"(?<![A-Za-z0-9_.])(csw0|sw0|csw|sw)\s*\(")
 _MULTI_LHS = re.compile(r"^\s*c\s*\((.*)\)\s*$", re.DOTALL)
@@ -50,25 +51,7 @@ class ModelSpec:
 
 def split_arguments(text: str) -> list[str]:
     """Split on top-level commas (not inside parentheses or brackets)."""
-    out: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-            if depth < 0:
-                raise FormulaError(f"unbalanced parentheses in '{text}'")
-        if ch == "," and depth == 0:
-            out.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    if depth != 0:
-        raise FormulaError(f"unbalanced parentheses in '{text}'")
-    out.append("".join(cur).strip())
-    return out
+    return split_top(text, ",")
 
 
 def _closing(text: str, start: int) -> int:
