@@ -55,8 +55,15 @@ def write_split_dataset(data: pd.DataFrame, column: str, root: str | Path,
         raise MissingColumnError("split column not in the data", column=column)
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
+    groups = list(groups if groups is not None else split_groups(data, column))
+    names = pd.Series([_dir_name(column, v).casefold() for v, _ in groups])
+    clash = names.duplicated(keep=False).to_numpy()
+    if clash.any():  # 9 and "9", or "A" and "a": one directory would hold both groups
+        raise InputError("split values that differ only in type or case would share one "
+                         f"partition directory: {[v for (v, _), c in zip(groups, clash, strict=True) if c]}",
+                         column=column)
     out = []
-    for value, rows in (groups if groups is not None else split_groups(data, column)):
+    for value, rows in groups:
         d = root / _dir_name(column, value)
         d.mkdir(exist_ok=True)
         table = pa.Table.from_pandas(data.take(rows), preserve_index=True)

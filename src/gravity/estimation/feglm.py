@@ -38,7 +38,7 @@ from .notice import first_compile_notice, irls_log
 from .record import FitRecord, FitSettings
 from .results import BinaryResults, PoissonResults, RegressionResults
 from .separation import drop_separated, separation_methods
-from .terms import panel_tuple
+from .terms import panel_time_step, panel_tuple
 
 DEFAULT_SEPARATION = ("fe", "simplex", "relu")
 
@@ -152,7 +152,7 @@ def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: An
         weights=_label(weights, "weights"), offset=_offset_label(offset, exposure),
         separation=tuple(m for m in DEFAULT_SEPARATION if m in methods),
         tol=settings.tol, fixef_tol=config.tol, demean_method=config.method,
-        panel_id=panel)
+        panel_id=panel, time_step=panel_time_step(data, panel))
     return fit_glm(md, data, fam, spec, rule, settings, fit_settings)
 
 

@@ -87,9 +87,13 @@ def model_function(model: str) -> Callable[..., RegressionResults]:
     return ESTIMATORS[model]
 
 
-def factor_columns(specs: Sequence[ModelSpec], vcov: Any) -> set[str]:
-    """Columns used only as fixed effects or clusters by ``specs`` (they can be
-    factorised once for all models), never those used as outcome or regressor."""
+def factor_columns(specs: Sequence[ModelSpec], vcov: Any,
+                   panel_id: Any = None) -> set[str]:
+    """Columns used only as fixed effects or one-way/multi-way clusters by ``specs``
+    (they can be factorised once for all models). Never those whose values matter as
+    numbers: outcome and regressors, the variables of varying slopes (``fe[x]``), the
+    ``panel_id`` columns (lags and leads count periods from their values) and the
+    columns of panel variances (``NW``/``DK``: lags in time)."""
     fe: set[str] = set()
     other: set[str] = set()
     for s in specs:
@@ -98,10 +102,16 @@ def factor_columns(specs: Sequence[ModelSpec], vcov: Any) -> set[str]:
             fe.update(term)
         other.add(f.outcome)
         other.update(f.regressors)  # expressions: any name in them counts as used
+        for slope in f.slopes:
+            other.update(slope.variables)
     if isinstance(vcov, dict):
-        for v in vcov.values():
-            if isinstance(v, str):
-                fe.update(c.strip() for c in v.replace("^", "+").split("+"))
+        for kind, v in vcov.items():
+            if not isinstance(v, str):
+                continue
+            names = {c.strip() for c in v.replace("^", "+").split("+")}
+            (fe if str(kind).upper().startswith("CRV") else other).update(names)
+    if panel_id is not None:
+        other.update([panel_id] if isinstance(panel_id, str) else list(panel_id))
     text = " ".join(other)
     return {c for c in fe if c not in other and c not in text}
 
@@ -122,7 +132,8 @@ def fit_sample(frame: pd.DataFrame, specs: Sequence[ModelSpec], model: str,
     """Every model of ``specs`` on one sample; a failing fit becomes a :class:`FailedFit`.
     (The unit of work of both the sequential and the Dask engines.)"""
     fit = model_function(model)
-    shared = shared_factors(frame, factor_columns(specs, options.get("vcov")))
+    shared = shared_factors(frame, factor_columns(specs, options.get("vcov"),
+                                                   options.get("panel_id")))
     out: list[tuple[FitKey, Entry]] = []
     for spec in specs:
         key = FitKey(sample_var, sample, spec, id_sample)

@@ -26,7 +26,7 @@ from .irls import IRLSSettings, report_demeaning, solve_normal
 from .notice import first_compile_notice
 from .record import FitSettings
 from .results import LinearResults
-from .terms import panel_tuple
+from .terms import panel_time_step, panel_tuple
 
 
 def ols(
@@ -143,7 +143,8 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
             + (" (it is constant)" if tss == 0.0 else "") + ": there is nothing to explain")
     fit_settings = FitSettings(weights=None if weights is None else (
         weights if isinstance(weights, str) else "weights (array)"),
-        fixef_tol=config.tol, demean_method=config.method, panel_id=panel)
+        fixef_tol=config.tol, demean_method=config.method, panel_id=panel,
+        time_step=panel_time_step(data, panel))
     eta = md.y - u
     return build_result(  # type: ignore[return-value]
         md=md, data=data, family=Gaussian(), beta=beta, eta=eta, xt=xt, weights=ww,

@@ -32,6 +32,7 @@ class FitSettings:
     fixef_tol: float = 1e-8
     demean_method: str = "cg"
     panel_id: tuple[str, str] | None = None
+    time_step: int | None = None  # of the panel's time column (lags in predict)
 
     def lines(self) -> list[str]:
         out = []

@@ -421,7 +421,8 @@ class RegressionResults:
 
     def _linear_predictor(self, newdata: pd.DataFrame, offset: Any) -> np.ndarray:
         r = self._record
-        panel = make_panel(newdata, r.settings.panel_id) if r.formula.has_lags else None
+        panel = make_panel(newdata, r.settings.panel_id, r.settings.time_step) \
+            if r.formula.has_lags else None
         X, names, _ = regressor_columns(r.formula, newdata, panel)
         col = {n: k for k, n in enumerate(names)}
         # an i() level absent from newdata is a column of zeros there

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import FormulaError, InputError
 from ..formula import ITerm, LagTerm, special_term
-from ..hdfe.timeindex import panel_index, shift_positions
+from ..hdfe.timeindex import panel_index, shift_positions, time_step
 
 Panel = tuple[np.ndarray, np.ndarray]
 
@@ -145,15 +145,24 @@ def panel_tuple(panel_id: Any) -> tuple[str, str] | None:
     return cols[0], cols[1]
 
 
-def make_panel(data: pd.DataFrame, panel_id: Any) -> Panel | None:
-    """Unit codes and time periods of ``panel_id=(unit, time)`` (None when not given)."""
+def make_panel(data: pd.DataFrame, panel_id: Any, step: int | None = None) -> Panel | None:
+    """Unit codes and time periods of ``panel_id=(unit, time)`` (None when not given);
+    ``step``: the fitted model's time step (:func:`gravity.hdfe.timeindex.time_index`)."""
     if panel_id is None:
         return None
     cols = [c.strip() for c in panel_id.replace("~", "").split("+")] \
         if isinstance(panel_id, str) else list(panel_id)
     if len(cols) != 2:
         raise InputError(f"panel_id must name two columns (unit, time), got {panel_id!r}")
-    return panel_index(data, str(cols[0]), str(cols[1]))
+    return panel_index(data, str(cols[0]), str(cols[1]), step)
+
+
+def panel_time_step(data: pd.DataFrame, panel: tuple[str, str] | None) -> int | None:
+    """The time step of ``panel``'s time column in ``data`` (None without a panel or for
+    a non-numeric time), recorded on a fit so that ``predict(newdata)`` lags alike."""
+    if panel is None or panel[1] not in data.columns:
+        return None
+    return time_step(data[panel[1]])
 
 
 def panel_columns(panel_id: Any) -> set[str]:
