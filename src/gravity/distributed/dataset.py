@@ -74,7 +74,8 @@ def write_split_dataset(data: pd.DataFrame, column: str, root: str | Path,
 
 def open_split_dataset(root: str | Path, column: str) -> list[SplitGroup]:
     """The groups of a dataset partitioned by ``column`` (directories ``column=value``),
-    sorted by value (as text)."""
+    sorted by value: the value as the files hold it when they keep the column (datasets
+    written by :func:`write_split_dataset`), else the directory name as text."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"no Parquet dataset at {root}")
@@ -85,8 +86,30 @@ def open_split_dataset(root: str | Path, column: str) -> list[SplitGroup]:
         raise InputError(f"the dataset at {root.name} is not partitioned by '{column}'"
                          + (f" (it is by {others})" if others else ""), column=column,
                          file=str(root.name))
-    groups = [SplitGroup(unquote(p.name[len(prefix):]), str(p)) for p in dirs]
-    return sorted(groups, key=lambda g: str(g.value))
+    groups = [SplitGroup(_stored_value(p, column, unquote(p.name[len(prefix):])), str(p))
+              for p in dirs]
+    try:  # the values as the data hold them (9 before 10), as the in-memory engines sort
+        return sorted(groups, key=lambda g: g.value)
+    except TypeError:  # mixed types: as text
+        return sorted(groups, key=lambda g: str(g.value))
+
+
+def _stored_value(directory: Path, column: str, text: str) -> Any:
+    """The split value as the partition's files hold it (a gravity-written dataset keeps
+    the column, with its type), else the directory name as text (a Hive dataset)."""
+    import pyarrow.parquet as pq
+
+    files = sorted(directory.glob("*.parquet"))
+    if not files:
+        return text
+    try:
+        meta = pq.ParquetFile(files[0])
+        if column not in meta.schema_arrow.names or meta.metadata.num_rows == 0:
+            return text
+        value = meta.read_row_group(0, columns=[column]).column(0)[0].as_py()
+    except Exception:  # an unreadable file: its group fails (and is recorded) when read
+        return text
+    return text if value is None or str(value) != text else value
 
 
 def read_group(group: SplitGroup, column: str, columns: list[str] | None = None

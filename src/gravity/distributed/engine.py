@@ -124,7 +124,9 @@ def estimate_many(
     client : a ``distributed.Client`` or a scheduler address (``"tcp://host:8786"``)
     dataset : a Parquet dataset partitioned by the split column (``split=value``
         directories, e.g. from :func:`gravity.sources.build_baci_products`): groups
-        are read from it, one at a time; their values are the directory names (text)
+        are read from it, one at a time; their values as the files hold them (with
+        their type: numbers sort as numbers), or the directory names as text when the
+        files do not keep the column (a Hive dataset written elsewhere)
     n_workers, memory_limit : the ``LocalCluster`` started when no client is given
         (one thread per worker; the memory limit per worker)
     retries : times a task is retried when its worker is lost
