@@ -97,3 +97,24 @@ def test_dask_dataset_groups_keep_the_split_values_type_and_order(tmp_path):
     hive.mkdir(parents=True)
     d.drop(columns="g").head(20).to_parquet(hive / "part-0.parquet")
     assert [g.value for g in open_split_dataset(tmp_path / "hive", "g")] == ["7"]
+
+
+def test_apes_warn_when_a_variable_enters_several_columns():
+    from gravity.errors import GravityWarning
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    d = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n),
+                      "g": rng.integers(0, 20, n)})
+    d["b"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-0.5 * d["x"]))).astype(float)
+    plain = gv.logit("b ~ x + z | g", d)
+    inter = gv.logit("b ~ x + z + x:z | g", d)
+    import warnings as _w
+
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        gv.estimation.average_partial_effects(plain)
+    assert not [w for w in caught if issubclass(w.category, GravityWarning)
+                and "other columns" in str(w.message)]
+    with pytest.warns(GravityWarning, match="x, z also enter"):
+        gv.estimation.average_partial_effects(inter)

@@ -30,6 +30,8 @@ the estimated fixed effects fixed, without bias correction.
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import EstimationError
+from ..errors import EstimationError, GravityWarning
 from ..hdfe import DemeanConfig, make_demeaner
 from ..inference.delta import delta_method
 from .results import BinaryResults, RegressionResults
@@ -103,6 +105,7 @@ def average_partial_effects(res: RegressionResults,
     if binary is None:
         binary = [n for k, n in enumerate(names) if np.isin(X[:, k], (0.0, 1.0)).all()]
     is_bin = np.array([n in binary for n in names])
+    _warn_shared_variables(names)
     if method == "delta":
         return _delta(res, names, cols, is_bin)
     if not r.fe_codes or r.xt is None or r.xt.shape[0] != len(r.names):
@@ -112,6 +115,20 @@ def average_partial_effects(res: RegressionResults,
         bias_correction = res.bias_corrected
     structure = res.extra.get("panel_structure", "classic")
     return _analytical(res, names, X, is_bin, bool(bias_correction), structure, vcov)
+
+
+def _warn_shared_variables(names: list[str]) -> None:
+    """APEs move one column at a time (``beta_k f(eta)``, as alpaca's ``getAPEs``): a
+    variable that also enters another column (``x`` and ``x:z``, ``I(x**2)``, ``i(g, x)``)
+    has no APE of its own here. Say so instead of reporting a partial answer silently."""
+    plain = [n for n in names if n.isidentifier()]
+    shared = sorted({v for v in plain for n in names
+                     if n != v and re.search(rf"(?<![\w.]){re.escape(v)}(?![\w])", n)})
+    if shared:
+        warnings.warn(
+            f"average partial effects: {', '.join(shared)} also enter(s) other columns "
+            "(interactions or transforms); each column's APE moves that column alone, "
+            "not the variable through every term it enters", GravityWarning, stacklevel=3)
 
 
 def _delta(res: BinaryResults, names: list[str], cols: list[int], is_bin: np.ndarray
