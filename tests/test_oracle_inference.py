@@ -103,8 +103,10 @@ def test_crv3_matches_pyfixest(panel, formula):
 @pytest.mark.parametrize("formula", ["y ~ x + z", "y ~ x + z | unit", "y ~ x + z | unit + year"])
 @pytest.mark.parametrize("lag", [None, 2])
 def test_panel_hac_matches_pyfixest(panel, kind, formula, lag):
+    """pyfixest counts every fixed effect in K (fixest's ``fixef.K = "full"``); the
+    default (nested, as R fixest) is checked against R fixest below."""
     spec = {kind: "unit+year"} if lag is None else {kind: "unit+year", "lag": lag}
-    ours = gv.ols(formula, panel, vcov=spec, **TOL)
+    ours = gv.ols(formula, panel, vcov=spec, ssc=gv.ssc(fixef_k="full"), **TOL)
     kwargs = {"time_id": "year", "panel_id": "unit"} | ({} if lag is None else {"lag": lag})
     ref = pf.feols(formula, panel, vcov=kind, vcov_kwargs=kwargs)
     np.testing.assert_allclose(ours.bse.to_numpy(), ref.se().to_numpy(), rtol=1e-8)
@@ -164,7 +166,8 @@ def test_wild_bootstrap_input_errors(panel):
 @pytest.mark.parametrize("formula", ["c ~ x + z", "c ~ x + z | unit"])
 def test_panel_hac_for_ppml_matches_pyfixest(panel, kind, formula):
     d = panel.assign(c=np.random.default_rng(5).poisson(np.exp(0.3 * panel["x"])).astype(float))
-    ours = gv.ppml(formula, d, vcov={kind: "unit+year", "lag": 2}, tol=1e-12, fixef_tol=1e-12)
+    ours = gv.ppml(formula, d, vcov={kind: "unit+year", "lag": 2}, tol=1e-12, fixef_tol=1e-12,
+                   ssc=gv.ssc(fixef_k="full"))
     ref = pf.fepois(formula, d, vcov=kind, iwls_tol=1e-12, fixef_tol=1e-12,
                     vcov_kwargs={"lag": 2, "time_id": "year", "panel_id": "unit"})
     np.testing.assert_allclose(ours.params.to_numpy(), ref.coef().to_numpy(), rtol=1e-7)
@@ -209,3 +212,48 @@ def test_projected_wild_bootstrap_equals_the_dummy_design(panel, impose_null):
     np.testing.assert_allclose(t_boot, ref.t_boot, rtol=1e-7)
     assert ours.statistic == pytest.approx(float(np.ravel(ref.t_stat)[0]), rel=1e-9)
     assert ours.pvalue == pytest.approx(float(ref.pvalue), abs=1e-12)
+
+
+def _r_fixest() -> str:
+    import os
+    import shutil
+
+    lib = os.path.expanduser("~/.cache/r-fixest")
+    if shutil.which("Rscript") is None or not os.path.isdir(os.path.join(lib, "fixest")):
+        pytest.skip("R fixest not built (../shared/bench/r-oracle/install.sh)")
+    return lib
+
+
+def test_panel_hac_defaults_match_r_fixest(tmp_path):
+    """NW and DK with fixest's default small-sample rules (fixed effects nested in the
+    panel's units or periods not counted in K; lags over the observed periods, a period
+    absent from the whole panel bridged) equal R fixest 0.12.2's ``NW(L)``/``DK(L)`` on a
+    panel with gaps in its years, with unit and unit + year effects."""
+    import json
+    import subprocess
+
+    lib = _r_fixest()
+    rng = np.random.default_rng(0)
+    years = [2000, 2001, 2003, 2004, 2006, 2007]
+    d = pd.DataFrame({"unit": np.repeat(np.arange(30), 6), "year": np.tile(years, 30)})
+    d["x"] = rng.normal(size=len(d))
+    d["y"] = d["x"] + rng.normal(size=len(d))
+    d.to_csv(tmp_path / "d.csv", index=False)
+    script = tmp_path / "nw.R"
+    script.write_text(f"""
+.libPaths(c("{lib}", .libPaths())); suppressMessages(library(fixest))
+d <- read.csv("{tmp_path / 'd.csv'}"); out <- list()
+for (fe in c("unit", "unit + year")) for (L in 1:2) {{
+  m <- feols(as.formula(paste("y ~ x |", fe)), d, panel.id = ~unit + year)
+  out[[paste(fe, "NW", L)]] <- unname(se(summary(m, vcov = NW(L)))["x"])
+  out[[paste(fe, "DK", L)]] <- unname(se(summary(m, vcov = DK(L)))["x"])
+}}
+cat(jsonlite::toJSON(out, digits = 15, auto_unbox = TRUE))
+""")
+    ref = json.loads(subprocess.run(["Rscript", str(script)], capture_output=True, text=True,
+                                    check=True, timeout=120).stdout)
+    for key, se in ref.items():
+        fe, kind, lag = key.rsplit(" ", 2)
+        spec = {kind: "unit+year" if kind == "NW" else "year", "lag": int(lag)}
+        ours = gv.ols(f"y ~ x | {fe}", d, vcov=spec, **TOL)
+        assert ours.bse["x"] == pytest.approx(se, rel=1e-9), key

@@ -12,9 +12,12 @@ With scores ``s_it`` (unit ``i``, period ``t``), lag ``L`` and Bartlett weights
   sums ``S_t = sum_i s_it``, robust to correlation across units within and across
   nearby periods: ``Gamma_l = sum_t S_t S_{t-l}'``.
 
-Periods are those of :mod:`gravity.hdfe.timeindex` (a lag of ``l`` periods is
-``l`` steps of the time index, gaps included, as fixest's panel lags). The default
-lag is ``floor(T^{1/4})`` with ``T`` the number of periods (pyfixest's default).
+Periods are the distinct observed periods in order: a lag of ``l`` is ``l`` observed
+periods back, a period absent from the whole panel being bridged, as R fixest's
+``NW()`` and ``DK()`` do (checked against fixest 0.12.2, ``tests/test_oracle_inference``).
+The small-sample ``K`` does not count fixed effects nested in the units or the periods
+(NW) or in the periods (DK), fixest's ``fixef.K = "nested"``. The default lag is ``floor(T^{1/4})``
+with ``T`` the number of periods (pyfixest's default).
 """
 
 from __future__ import annotations

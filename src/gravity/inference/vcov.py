@@ -331,8 +331,13 @@ def compute_vcov(
     fixed effects (varying slopes), counted in ``K``.
     """
     n = nobs
-    df_k = count_df_k(n_regressors, fe_codes, clusters if spec.clustered else [],
-                      rule) + extra_k
+    # fixed effects nested in the clusters are not counted in K (fixest's
+    # fixef.K = "nested"); for the panel variances the "clusters" are the panel's units
+    # and periods (Newey-West) or its periods (Driscoll-Kraay), as in R fixest 0.12.2
+    nesting = clusters if spec.clustered else []
+    if spec.kind in ("NW", "DK") and panel is not None:
+        nesting = [panel[0], panel[1]] if spec.kind == "NW" else [panel[1]]
+    df_k = count_df_k(n_regressors, fe_codes, nesting, rule) + extra_k
     if n - df_k <= 0 and rule.adj:
         warnings.warn(f"no residual degrees of freedom ({n} observations for {df_k} "
                       "parameters): standard errors computed without the (N-1)/(N-K) "
@@ -369,6 +374,8 @@ def compute_vcov(
             raise EstimationError(f"vcov '{spec.kind}' needs the panel's unit and time codes")
         units, periods = panel
         lag = default_lag(periods) if spec.lag is None else spec.lag
+        if spec.kind == "NW":  # lags count the observed periods, gaps bridged (fixest)
+            periods = np.unique(periods, return_inverse=True)[1].astype(np.int64)
         meat = newey_west_meat(scores, units, periods, lag) if spec.kind == "NW" \
             else driscoll_kraay_meat(scores, periods, lag)
         t_count = int(np.unique(periods).size)
