@@ -141,6 +141,17 @@ class DemeanInfo:
     converged: np.ndarray
 
 
+def demean_columns(demean_inplace, Y: np.ndarray, weights: np.ndarray | None, tol: float,
+                   maxiter: int) -> tuple[np.ndarray, DemeanInfo]:
+    """``M Y`` for a vector or the columns of an (N, K) array, through a demeaner's
+    ``demean_inplace`` on a (K, N) C-contiguous copy (``Y`` itself is never changed):
+    the one ``demean`` of every algorithm behind :class:`gravity.hdfe.Demeaner`."""
+    Y = np.asarray(Y, dtype=np.float64)
+    work = np.array(Y[None, :] if Y.ndim == 1 else Y.T, dtype=np.float64, order="C")
+    info = demean_inplace(work, weights, tol, maxiter)
+    return (work[0] if Y.ndim == 1 else work.T), info
+
+
 class FixedEffects:
     """Fixed-effect structure for repeated weighted demeaning.
 
@@ -212,13 +223,4 @@ class FixedEffects:
         maxiter: int = 10_000,
     ) -> tuple[np.ndarray, DemeanInfo]:
         """Return ``M Y`` (a 1-D vector or the columns of an (N, K) array) and iteration info."""
-        Y = np.asarray(Y, dtype=np.float64)
-        if Y.ndim == 1:
-            work = Y[None, :].copy()
-            info = self.demean_inplace(work, weights, tol, maxiter)
-            return work[0], info
-        work = np.ascontiguousarray(Y.T)
-        if np.shares_memory(work, Y):
-            work = work.copy()
-        info = self.demean_inplace(work, weights, tol, maxiter)
-        return work.T, info
+        return demean_columns(self.demean_inplace, Y, weights, tol, maxiter)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .demean import DemeanInfo
+from .demean import DemeanInfo, demean_columns
 
 
 class AlternatingProjections:
@@ -61,7 +61,4 @@ class AlternatingProjections:
 
     def demean(self, Y: np.ndarray, weights: np.ndarray | None = None, tol: float = 1e-8,
                maxiter: int = 10_000) -> tuple[np.ndarray, DemeanInfo]:
-        Y = np.asarray(Y, dtype=np.float64)
-        work = np.array(Y[None, :] if Y.ndim == 1 else Y.T, dtype=np.float64, order="C")
-        info = self.demean_inplace(work, weights, tol, maxiter)
-        return (work[0] if Y.ndim == 1 else work.T), info
+        return demean_columns(self.demean_inplace, Y, weights, tol, maxiter)

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .demean import DemeanInfo
+from .demean import DemeanInfo, demean_columns
 
 
 class _Base(Protocol):
@@ -172,10 +172,7 @@ class VaryingSlopes:
     def demean(self, Y: np.ndarray, weights: np.ndarray | None = None, tol: float = 1e-8,
                maxiter: int = 10_000) -> tuple[np.ndarray, DemeanInfo]:
         """``M Y`` for a vector or the columns of an (N, K) array."""
-        Y = np.asarray(Y, dtype=np.float64)
-        work = np.array(Y[None, :] if Y.ndim == 1 else Y.T, dtype=np.float64, order="C")
-        info = self.demean_inplace(work, weights, tol, maxiter)
-        return (work[0] if Y.ndim == 1 else work.T), info
+        return demean_columns(self.demean_inplace, Y, weights, tol, maxiter)
 
 
 def recover_with_slopes(d: np.ndarray, codes: list[np.ndarray], slope_codes: list[np.ndarray],

@@ -100,8 +100,11 @@ class HypothesisTest:
         return ax
 
 
-def _rows(spec: str, res, terms: list[str] | None = None) -> pd.DataFrame:
-    td = res.tidy()
+def _rows(spec: str, res, terms: list[str] | None = None,
+          table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Tidy rows of ``res`` (or of ``table``, e.g. its average partial effects) for
+    ``terms``, with the specification, observations, fixed effects and clustering."""
+    td = res.tidy() if table is None else table
     if terms is not None:
         td = td.loc[[t for t in terms if t in td.index]]
     out = td.reset_index()[["term", "estimate", "std_error", "p_value", "conf_low",
@@ -247,13 +250,7 @@ def _entry_rows(label: str, spec: EntrySpec, res, terms: list[str]) -> pd.DataFr
     if spec.report != "ape" or not isinstance(res, BinaryResults):
         return _rows(label, res, terms)
     ape = average_partial_effects(res)
-    td = ape.loc[[t for t in terms if t in ape.index]]
-    out = td.reset_index()[["term", "estimate", "std_error", "p_value", "conf_low",
-                            "conf_high"]]
-    out.insert(0, "specification", label)
-    out["nobs"] = res.nobs
-    out["fixed_effects"] = " + ".join(res.fe_names)
-    out["clustering"] = res.vcov_type
+    out = _rows(label, res, terms, table=ape)
     out.attrs["vcov"] = ape.attrs["vcov"]
     return out
 
