@@ -1,38 +1,40 @@
 r"""Weighted within-transformation for any number of fixed effects.
 
-For a fixed-effect design ``D = [D_1, ..., D_Q]`` and weights ``w`` the residual
-``M y = y - D (D'WD)^- D'W y`` is computed without forming ``D``. Each ``D_q``
-defines a W-orthogonal projection ``P_q`` (subtract weighted group means) and its
-annihilator ``A_q = I - P_q``. The symmetric sweep
+For a fixed-effect design ``D = [D_1, ..., D_Q]`` (``G`` levels in all) and weights
+``W`` the residual ``M y = y - D a`` is computed without forming ``D``, where ``a``
+solves the normal equations
 
-.. math::  K = A_1 A_2 \cdots A_Q \cdots A_2 A_1
+.. math::  (D'WD)\, a = D'W y .
 
-is self-adjoint in the W inner product with spectrum in [0, 1], and its fixed
-points are exactly the range of ``M``. Writing ``x = y - My`` (the part explained
-by the fixed effects), ``(I - K) x = (I - K) y`` is a symmetric positive
-semi-definite system solved by conjugate gradients (Hestenes-Stiefel), i.e. the
-symmetric Kaczmarz / CG acceleration of alternating projections used by reghdfe
-(Correia 2017, "Linear models with high-dimensional fixed effects: an efficient
-and feasible estimator"; Hernandez-Ramos, Escalante and Raydan 2011). With one
-fixed effect the projection is exact in one pass.
+They are solved by conjugate gradients in the space of the fixed-effect coefficients
+(``G`` unknowns, not ``N``), preconditioned by the diagonal of ``D'WD`` (the weight of
+each level: the block-Jacobi preconditioner, whose application is one division per
+level). Each step costs one pass over the rows that reads the codes and weights only
+(``D'W D p``: gather the coefficients of each row, scatter back its weighted sum), for
+up to four columns at once; the data ``y`` are read once at the start (``D'W y``) and
+written once at the end (``y - D a``). Iterating on the coefficients rather than on
+``N``-vectors is the idea of Berge (2018, "Efficient estimation of maximum likelihood
+models with multiple fixed-effects: the R package FENmlm", CREA DP 18-13) and of
+Gaure (2013); conjugate gradients on the normal equations (Hestenes and Stiefel 1952;
+"CGNR", Saad 2003, §8.3) replace the fixed-point iterations. The system is singular
+(the fixed effects are identified up to normalisations) but consistent, and CG returns
+the same ``D a`` for any solution.
 
-Stopping rule: each CG step lowers the squared W-norm of the remaining error by
-``alpha * ssr``; a column stops when that improvement is below
-``tol**2`` times the current residual sum of squares (or when the column is
-absorbed by the fixed effects to machine precision).
+Stopping rule: each CG step lowers ``||y - D a||^2_W`` by ``alpha * <r, z>``; a column
+stops when that improvement is below ``tol**2`` times the remaining sum of squares
+(or when the column is absorbed by the fixed effects to machine precision). With one
+fixed effect the solution is exact in one step (group means).
 
-Each CG step applies the ``2Q - 1`` projections in ``2Q`` passes over the data
-(the subtraction of one projection fused with the group sums of the next; the update
-``r <- r - alpha v`` fused with the next direction ``u <- r + beta u``, its norm taken
-beforehand from ``<r, v>`` and ``<v, v>``, unless that difference cancels; the step
-length is the exact line search ``<r, u> / <u, (I - K) u>``). The
-kernels are compiled with numba (:mod:`gravity.hdfe.kernels`, loaded on the first
-large sample); columns are processed in parallel threads (the kernels release the
-GIL). Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy, so
-that small fits never wait for numba's compiler.
-Callers can warm-start: any vector that differs from ``y`` by an element of the
-range of ``D`` (e.g. the previous residual of a slowly changing working
-response) has the same ``M y`` and converges in fewer steps.
+The kernels are compiled with numba (:mod:`gravity.hdfe.kernels`, loaded on the first
+large sample); the rows are split across threads (each thread sums into its own copy
+of the coefficients; the kernels release the GIL). The fixed effect whose codes come
+in the longest runs (the data sorted by it) has its sums kept in a register over each
+run. Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy
+(``np.bincount``), so that small fits never wait for numba's compiler.
+
+Callers can warm-start: any vector that differs from ``y`` by an element of the range
+of ``D`` (e.g. the previous residual of a slowly changing working response) has the
+same ``M y`` and converges in fewer steps.
 """
 
 from __future__ import annotations
@@ -40,97 +42,201 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 #: samples with fewer rows are demeaned by the NumPy version of the same algorithm
-#: (:func:`_demean_column_numpy`): no numba import or compilation for small fits
+#: (:class:`_NumpyPasses`): no numba import or compilation for small fits
 NUMPY_MAX_ROWS = 20_000
-#: as ``gravity.hdfe.kernels.FUSE_MIN`` (kept here so that the NumPy path never
-#: imports numba)
-FUSE_MIN = 1e-6
+#: rows per thread below which the passes run on one thread
+MIN_ROWS_PER_THREAD = 50_000
 _POOL: dict[int, ThreadPoolExecutor] = {}
 
 
-def _demean_column_numpy(y: np.ndarray, w: np.ndarray, codes: np.ndarray,
-                         inv_wsum: np.ndarray, offsets: np.ndarray, sizes: np.ndarray,
-                         tol: float, maxiter: int) -> tuple[int, bool]:
-    """The algorithm of :func:`gravity.hdfe.kernels._demean_column` in NumPy (same
-    steps, same stopping rule), for small samples."""
-    q_count = codes.shape[0]
-    inv = [inv_wsum[offsets[q]:offsets[q] + sizes[q]] for q in range(q_count)]
-
-    def project(v: np.ndarray, q: int) -> np.ndarray:
-        means = np.bincount(codes[q], weights=w * v, minlength=int(sizes[q])) * inv[q]
-        return v - means[codes[q]]
-
-    def sweep(v: np.ndarray) -> np.ndarray:
-        for q in list(range(q_count)) + list(range(q_count - 2, -1, -1)):
-            v = project(v, q)
-        return v
-
-    if q_count == 1:
-        y[:] = project(y, 0)
-        return 1, True
-    potential = ss0 = float(w @ (y * y))
-    r = y - sweep(y)
-    ssr = float(w @ (r * r))
-    if ssr <= 1e-300 or ss0 <= 1e-300:
-        return 0, True
-    u = r.copy()
-    ru = ssr
-    for it in range(1, maxiter + 1):
-        v = u - sweep(u)
-        wv = w * v
-        uv, rv, vv = float(u @ wv), float(r @ wv), float(v @ wv)
-        if uv <= 0.0:
-            return it, True
-        alpha = ru / uv
-        improvement = alpha * ru
-        potential -= improvement
-        y -= alpha * u
-        if improvement <= tol * tol * potential or potential <= 1e-24 * ss0:
-            return it, True
-        ssr_est = ssr - 2.0 * alpha * rv + alpha * alpha * vv
-        fuse = ssr_est > FUSE_MIN * (ssr + alpha * alpha * vv)
-        r -= alpha * v
-        ssr_new = float(w @ (r * r))
-        if ssr_new <= 1e-28 * ss0:
-            return it, True
-        u = r + (ssr_est if fuse else ssr_new) / ssr * u
-        ssr, ru = ssr_new, float((w * r) @ u)
-    return maxiter, False
-
-
 def _threads() -> int:
-    """Threads for the columns: ``NUMBA_NUM_THREADS`` when set, else the CPU count."""
+    """Threads for the passes: ``NUMBA_NUM_THREADS`` when set, else the CPU count."""
     env = os.environ.get("NUMBA_NUM_THREADS", "")
     return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
 
 
-def _run_columns(work: np.ndarray, w: np.ndarray, codes: np.ndarray, inv: np.ndarray,
-                 offsets: np.ndarray, sizes: np.ndarray, tol: float, maxiter: int,
-                 iters: np.ndarray, conv: np.ndarray) -> None:
-    if work.shape[1] < NUMPY_MAX_ROWS:
-        kernel = _demean_column_numpy
-    else:
-        from .kernels import _demean_column
-
-        kernel = _demean_column
-
-    def one(j: int) -> None:
-        iters[j], conv[j] = kernel(work[j], w, codes, inv, offsets, sizes, tol, maxiter)
-
-    k = work.shape[0]
-    threads = min(k, _threads())
-    if threads <= 1 or kernel is _demean_column_numpy:
-        for j in range(k):
-            one(j)
-        return
+def _pool(threads: int) -> ThreadPoolExecutor:
     pool = _POOL.get(threads)
     if pool is None:
         pool = _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="gravity-demean")
-    list(pool.map(one, range(k)))
+    return pool
+
+
+class _Passes(Protocol):
+    """The passes over the rows that the solver needs (global codes ``(Q, N)``)."""
+
+    def width(self, k: int) -> int: ...
+
+    def group_sums(self, w: np.ndarray) -> np.ndarray: ...
+
+    def rhs(self, Y: np.ndarray, w: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray: ...
+
+    def subtract(self, Y: np.ndarray, X: np.ndarray) -> None: ...
+
+
+class _NumpyPasses:
+    """The passes with ``np.bincount`` (small samples)."""
+
+    def __init__(self, gcodes: np.ndarray, n_levels: int) -> None:
+        self.gcodes = gcodes.astype(np.intp)
+        self.flat = self.gcodes.ravel()
+        self.q = gcodes.shape[0]
+        self.g = n_levels
+
+    def width(self, k: int) -> int:
+        return k
+
+    def _scatter(self, v: np.ndarray) -> np.ndarray:
+        return np.bincount(self.flat, weights=np.tile(v, self.q), minlength=self.g)
+
+    def group_sums(self, w: np.ndarray) -> np.ndarray:
+        return self._scatter(w)
+
+    def rhs(self, Y: np.ndarray, w: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        wy = Y * w
+        b = np.column_stack([self._scatter(v) for v in wy]) if len(Y) else np.zeros((self.g, 0))
+        return b, np.einsum("kn,kn->k", wy, Y)
+
+    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(P)
+        for k in np.flatnonzero(active):
+            t = P[self.gcodes, k].sum(axis=0) * w
+            out[:, k] = self._scatter(t)
+        return out
+
+    def subtract(self, Y: np.ndarray, X: np.ndarray) -> None:
+        for k in range(Y.shape[0]):
+            Y[k] -= X[self.gcodes, k].sum(axis=0)
+
+
+class _NumbaPasses:
+    """The passes with the numba kernels, the rows split across threads."""
+
+    def __init__(self, gcodes: np.ndarray, n_levels: int) -> None:
+        from . import kernels
+
+        self.k = kernels
+        self.gcodes = gcodes
+        self.g = n_levels
+        n = gcodes.shape[1]
+        t = max(1, min(_threads(), n // MIN_ROWS_PER_THREAD))
+        self.bounds = [n * j // t for j in range(t + 1)]
+        q = gcodes.shape[0]
+        self._matvec = (kernels._matvec2 if q == 2 else kernels._matvec3 if q == 3
+                        else kernels._matvec)
+
+    def width(self, k: int) -> int:
+        return -(-k // self.k.WIDTH) * self.k.WIDTH
+
+    def _run(self, fn, args_of) -> None:  # type: ignore[no-untyped-def]
+        spans = list(zip(self.bounds[:-1], self.bounds[1:], strict=True))
+        if len(spans) == 1:
+            fn(*args_of(0, *spans[0]))
+            return
+        futures = [_pool(len(spans)).submit(fn, *args_of(j, lo, hi))
+                   for j, (lo, hi) in enumerate(spans)]
+        for f in futures:
+            f.result()
+
+    def group_sums(self, w: np.ndarray) -> np.ndarray:
+        outs = np.zeros((len(self.bounds) - 1, self.g))
+        self._run(self.k._group_sums, lambda j, lo, hi: (self.gcodes, w, outs[j], lo, hi))
+        return outs.sum(axis=0)
+
+    def rhs(self, Y: np.ndarray, w: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        t = len(self.bounds) - 1
+        b = np.empty((self.g, width))
+        ss = np.zeros(width)
+        for col in range(0, width, self.k.WIDTH):
+            outs = np.zeros((t, self.g, self.k.WIDTH))
+            sss = np.zeros((t, self.k.WIDTH))
+            self._run(self.k._rhs, lambda j, lo, hi, col=col, outs=outs, sss=sss:
+                      (self.gcodes, w, Y, col, outs[j], sss[j], lo, hi))
+            b[:, col:col + self.k.WIDTH] = outs.sum(axis=0)
+            ss[col:col + self.k.WIDTH] = sss.sum(axis=0)
+        return b, ss
+
+    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray:
+        t = len(self.bounds) - 1
+        out = np.zeros_like(P)
+        bufs = np.empty((t, self.g, self.k.WIDTH))
+        for col in range(0, P.shape[1], self.k.WIDTH):
+            if not active[col:col + self.k.WIDTH].any():
+                continue
+            self._run(self._matvec, lambda j, lo, hi, col=col:
+                      (self.gcodes, w, P, col, bufs[j], lo, hi))
+            np.sum(bufs, axis=0, out=out[:, col:col + self.k.WIDTH])
+        return out
+
+    def subtract(self, Y: np.ndarray, X: np.ndarray) -> None:
+        for col in range(0, Y.shape[0], self.k.WIDTH):
+            self._run(self.k._subtract, lambda j, lo, hi, col=col:
+                      (self.gcodes, X, col, Y, lo, hi))
+
+
+def _solve(passes: _Passes, n_fe: int, Y: np.ndarray, w: np.ndarray, tol: float,
+           maxiter: int, iters: np.ndarray, conv: np.ndarray) -> None:
+    """``Y <- M Y`` in place by preconditioned CG on the coefficients (module docstring)."""
+    k = Y.shape[0]
+    width = passes.width(k)
+    wsum = passes.group_sums(w)
+    inv = np.zeros_like(wsum)
+    np.divide(1.0, wsum, out=inv, where=wsum > 0)
+    inv = inv[:, None]
+    b, ss0 = passes.rhs(Y, w, width)
+    if n_fe == 1:  # exact: the group means
+        passes.subtract(Y, b * inv)
+        iters[:] = 1
+        conv[:] = True
+        return
+    X = np.zeros_like(b)
+    r = b
+    z = inv * r
+    p = z.copy()
+    rz = np.einsum("gk,gk->k", r, z)
+    potential = ss0.copy()
+    real = np.arange(width) < k
+    # columns with nothing to remove (zero, or already in the range of M) are done
+    active = real & (ss0 > 1e-300) & (rz > 1e-28 * np.maximum(ss0, 1e-300))
+    done = real & ~active
+    tmp = np.empty_like(X)
+    tol2 = tol * tol
+    for it in range(1, maxiter + 1):
+        if not active.any():
+            break
+        q = passes.matvec(p, w, active)
+        pq = np.einsum("gk,gk->k", p, q)
+        step = active & (pq > 0)
+        alpha = np.zeros(width)
+        np.divide(rz, pq, out=alpha, where=step)
+        np.multiply(p, alpha, out=tmp)
+        X += tmp
+        np.multiply(q, alpha, out=tmp)
+        r -= tmp
+        improvement = alpha * rz
+        potential -= improvement
+        iters[active[:k]] = it
+        np.multiply(inv, r, out=z)
+        rz_new = np.einsum("gk,gk->k", r, z)
+        stop = active & ((pq <= 0) | (improvement <= tol2 * potential)
+                         | (potential <= 1e-24 * ss0) | (rz_new <= 1e-28 * ss0))
+        done |= stop
+        active &= ~stop
+        beta = np.zeros(width)
+        np.divide(rz_new, rz, out=beta, where=active)
+        p *= beta
+        p += z
+        p[:, ~active] = 0.0
+        rz = rz_new
+    conv[:] = done[:k]
+    passes.subtract(Y, X)
 
 
 @dataclass
@@ -165,29 +271,28 @@ class FixedEffects:
             raise ValueError("FixedEffects needs at least one fixed effect")
         self.n = int(codes[0].size)
         self.sizes = np.array([int(c.max()) + 1 if c.size else 0 for c in codes], dtype=np.int64)
-        # int32 codes halve the memory traffic of the projections (the kernels are
-        # bandwidth-bound); int64 only when a fixed effect has 2**31 levels or more
-        code_type = np.int32 if self.sizes.max(initial=0) < 2**31 - 1 else np.int64
-        self.codes = np.ascontiguousarray(np.vstack(codes).astype(code_type))
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
+        n_levels = int(self.sizes.sum())
+        # the fixed effect whose codes come in the fewest runs goes last (its sums are
+        # kept in a register over each run); codes are global (level offsets added)
+        runs = [int(np.count_nonzero(c[1:] != c[:-1])) for c in codes]
+        self._order = sorted(range(len(codes)), key=lambda q: -runs[q])
+        # int32 codes halve the memory traffic of the passes; int64 only for a
+        # design with 2**31 levels or more
+        code_type = np.int32 if n_levels < 2**31 - 1 else np.int64
+        gcodes = np.empty((len(codes), self.n), dtype=code_type)
+        for row, q in enumerate(self._order):
+            np.add(codes[q], self.offsets[q], out=gcodes[row], casting="unsafe")
+        self._passes: _Passes = (_NumpyPasses if self.n < NUMPY_MAX_ROWS
+                                 else _NumbaPasses)(gcodes, n_levels)
 
     @property
     def n_fe(self) -> int:
-        return int(self.codes.shape[0])
+        return int(self.sizes.size)
 
     def group_weights(self, w: np.ndarray) -> np.ndarray:
-        """Concatenated per-group sums of weights."""
-        if self.n >= NUMPY_MAX_ROWS:
-            from .kernels import _group_sums
-
-            out = np.empty(int(self.sizes.sum()))
-            _group_sums(self.codes, np.ascontiguousarray(w, dtype=np.float64),
-                        self.offsets, out)
-            return out
-        return np.concatenate(
-            [np.bincount(self.codes[q], weights=w, minlength=int(self.sizes[q]))
-             for q in range(self.n_fe)]
-        )
+        """Concatenated per-group sums of weights (fixed effects in the order given)."""
+        return self._passes.group_sums(np.ascontiguousarray(w, dtype=np.float64))
 
     def inverse_group_weights(self, w: np.ndarray) -> np.ndarray:
         wsum = self.group_weights(w)
@@ -206,13 +311,13 @@ class FixedEffects:
                 or work.dtype != np.float64:
             raise ValueError("work must be a C-contiguous float64 array of shape (K, N)")
         w = np.ones(self.n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-        inv = self.inverse_group_weights(w)
         k = work.shape[0]
         iters = np.zeros(k, dtype=np.int64)
         conv = np.zeros(k, dtype=np.bool_)
-        if k:
-            _run_columns(work, w, self.codes, inv, self.offsets, self.sizes,
-                         float(tol), int(maxiter), iters, conv)
+        if k and self.n:
+            _solve(self._passes, self.n_fe, work, w, float(tol), int(maxiter), iters, conv)
+        elif k:
+            conv[:] = True
         return DemeanInfo(iters, conv)
 
     def demean(

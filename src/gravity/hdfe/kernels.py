@@ -2,9 +2,20 @@
 the method). Imported on the first demeaning of a large sample only, so that
 ``import gravity`` and small fits never load or compile numba.
 
+Every kernel makes one pass over the rows ``lo:hi`` (the caller splits the rows
+across threads and adds up the per-thread outputs). Codes are *global*: the level
+``g`` of fixed effect ``q`` is row ``offsets[q] + g`` of the coefficient arrays,
+added once when the fixed effects are set up. The fixed effect stored last is the
+one whose codes come in the longest runs (the data sorted by it): its sums are kept
+in a register over each run instead of going through memory on every row.
+
+Coefficient blocks are 4 columns wide (``P[:, col:col + 4]``, held in scalars):
+four columns cost about as much as one per pass, since a pass is bound by the
+random accesses of the gathers and scatters, not by the arithmetic.
+
 One specialisation per kernel (float64 data, int32 codes; int64 codes only for a
-fixed effect with 2**31 levels or more), compiled on first use and cached on disk
-(``cache=True``: next to the package when it is writable, otherwise in numba's
+fixed-effect design with 2**31 levels or more), compiled on first use and cached on
+disk (``cache=True``: next to the package when it is writable, otherwise in numba's
 per-user cache directory, or ``NUMBA_CACHE_DIR``).
 """
 
@@ -14,195 +25,223 @@ import numba as nb
 import numpy as np
 
 _CACHE = True
-#: the update of the CG residual is fused with the next direction when its norm,
-#: computed beforehand from inner products, is at least this fraction of the terms
-#: it is the difference of (otherwise rounding could dominate it)
-FUSE_MIN = 1e-6
+#: width of a coefficient block (columns per pass)
+WIDTH = 4
 
 
 @nb.njit(cache=_CACHE, nogil=True)
-def _scale_means(acc, inv_wsum, lo, hi):
-    """acc[lo:hi] <- acc[lo:hi] * inv_wsum[lo:hi] (group sums to group means)."""
-    for g in range(lo, hi):
-        acc[g] *= inv_wsum[g]
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _zero(acc, lo, hi):
-    for g in range(lo, hi):
-        acc[g] = 0.0
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _sub_then_sum(src, dst, w, code_s, off_s, code_t, off_t, acc):
-    """One fused pass: ``dst <- src - P_s src`` (the means of fixed effect ``s`` are in
-    ``acc[off_s:]``) and the weighted group sums of ``dst`` for fixed effect ``t`` are
-    accumulated into ``acc[off_t:]`` (zeroed by the caller). Fusing the subtraction of
-    one projection with the sums of the next halves the passes over the data."""
-    n = src.size
-    if n == 0:
-        return
-    # codes in runs (data sorted by this fixed effect): sum each run in a register,
-    # which avoids a store-to-load dependency through ``acc`` on every row
-    prev = code_t[0]
-    part = 0.0
-    for i in range(n):
-        vi = src[i] - acc[off_s + code_s[i]]
-        dst[i] = vi
-        ct = code_t[i]
-        if ct != prev:
-            acc[off_t + prev] += part
-            part = 0.0
-            prev = ct
-        part += w[i] * vi
-    acc[off_t + prev] += part
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _chain(v, w, codes, inv_wsum, offsets, sizes, seq, acc):
-    """Apply the projections ``A_seq[0], ..., A_seq[-2]`` to ``v`` in place, assuming
-    the means of ``seq[0]`` are already in ``acc``; on return the means of ``v`` for
-    ``seq[-1]`` are in ``acc`` (its subtraction is left to the caller, fused with what
-    follows)."""
-    for s in range(seq.size - 1):
-        qs, qt = seq[s], seq[s + 1]
-        _zero(acc, offsets[qt], offsets[qt] + sizes[qt])
-        _sub_then_sum(v, v, w, codes[qs], offsets[qs], codes[qt], offsets[qt], acc)
-        _scale_means(acc, inv_wsum, offsets[qt], offsets[qt] + sizes[qt])
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
-    """Replace y by M y in place. Returns (iterations, converged)."""
-    n = y.size
+def _group_sums(codes, w, out, lo, hi):
+    """``out[g] += w[i]`` for every row ``i`` in ``lo:hi`` and every (global) code
+    ``g = codes[q, i]``: the weight of every level of every fixed effect in one pass."""
     q_count = codes.shape[0]
-    acc = np.empty(offsets[q_count - 1] + sizes[q_count - 1])
-    g0 = sizes[0]
-    c0 = codes[0]
-    # first group sums of y (and its squared norm)
-    _zero(acc, 0, g0)
-    potential = 0.0
-    for i in range(n):
-        acc[c0[i]] += w[i] * y[i]
-        potential += w[i] * y[i] * y[i]
-    _scale_means(acc, inv_wsum, 0, g0)
-    if q_count == 1:
-        for i in range(n):
-            y[i] -= acc[c0[i]]
-        return 1, True
-    # the symmetric sweep order 0, 1, ..., Q-1, ..., 1, 0
-    seq = np.empty(2 * q_count - 1, dtype=np.int64)
-    for q in range(q_count):
-        seq[q] = q
-        seq[2 * q_count - 2 - q] = q
-    # r = y - K y (the CG residual of (I - K) x = (I - K) y at x = 0)
-    v = np.empty(n)
-    _zero(acc, offsets[1], offsets[1] + sizes[1])
-    _sub_then_sum(y, v, w, c0, 0, codes[1], offsets[1], acc)
-    _scale_means(acc, inv_wsum, offsets[1], offsets[1] + sizes[1])
-    _chain(v, w, codes, inv_wsum, offsets, sizes, seq[1:], acc)
-    # r = y - K y, and u <- r (the first direction) with its group sums for the first
-    # projection (into acc0: acc still holds the means this pass subtracts)
-    r = np.empty(n)
-    u = np.empty(n)
-    acc0 = np.zeros(g0)
-    ssr = 0.0
-    for i in range(n):
-        ri = y[i] - (v[i] - acc[c0[i]])
-        r[i] = ri
-        u[i] = ri
-        wr = w[i] * ri
-        ssr += wr * ri
-        acc0[c0[i]] += wr
-    ss0 = potential
-    if ssr <= 1e-300 or ss0 <= 1e-300:
-        return 0, True
-    for g in range(g0):
-        acc[g] = acc0[g] * inv_wsum[g]
-    ru = ssr
-    tol2 = tol * tol
-    for it in range(1, maxiter + 1):
-        # v <- K u, one fused pass per projection
-        _zero(acc, offsets[1], offsets[1] + sizes[1])
-        _sub_then_sum(u, v, w, c0, 0, codes[1], offsets[1], acc)
-        _scale_means(acc, inv_wsum, offsets[1], offsets[1] + sizes[1])
-        _chain(v, w, codes, inv_wsum, offsets, sizes, seq[1:], acc)
-        # v <- (I - K) u (last subtraction fused) and <u, v>, <r, v>, <v, v>
-        uv = 0.0
-        rv = 0.0
-        vv = 0.0
-        for i in range(n):
-            vi = u[i] - (v[i] - acc[c0[i]])
-            v[i] = vi
-            wv = w[i] * vi
-            uv += u[i] * wv
-            rv += r[i] * wv
-            vv += vi * wv
-        if uv <= 0.0:
-            return it, True
-        # exact line search along u (alpha = <r, u> / <u, (I - K) u>)
-        alpha = ru / uv
-        improvement = alpha * ru
-        potential -= improvement
-        # stop at the tolerance or when the column is absorbed
-        if improvement <= tol2 * potential or potential <= 1e-24 * ss0:
-            for i in range(n):
-                y[i] -= alpha * u[i]
-            return it, True
-        # ||r - alpha v||^2 before the update, so that the update of r and y can be
-        # fused with the next direction and its group sums (one pass fewer per step);
-        # where it cancels (a step that removes almost all of the residual, e.g. under
-        # extreme weights) the two passes are kept apart and the norm computed exactly
-        ssr_est = ssr - 2.0 * alpha * rv + alpha * alpha * vv
-        fuse = ssr_est > FUSE_MIN * (ssr + alpha * alpha * vv)
-        beta = ssr_est / ssr if fuse else 0.0
-        _zero(acc, 0, g0)
-        ssr_new = 0.0
-        ru = 0.0
-        if fuse:
-            # y <- y - alpha u, r <- r - alpha v, u <- r + beta u with its group sums
-            for i in range(n):
-                ui = u[i]
-                y[i] -= alpha * ui
-                ri = r[i] - alpha * v[i]
-                r[i] = ri
-                ui = ri + beta * ui
-                u[i] = ui
-                wr = w[i] * ri
-                ssr_new += wr * ri
-                ru += wr * ui
-                acc[c0[i]] += w[i] * ui
-        else:
-            for i in range(n):
-                y[i] -= alpha * u[i]
-                r[i] -= alpha * v[i]
-                ssr_new += w[i] * r[i] * r[i]
-        # the residual of the CG system at rounding level: further steps would
-        # amplify noise
-        if ssr_new <= 1e-28 * ss0:
-            return it, True
-        if not fuse:
-            beta = ssr_new / ssr
-            for i in range(n):
-                ui = r[i] + beta * u[i]
-                u[i] = ui
-                wu = w[i] * ui
-                ru += r[i] * wu
-                acc[c0[i]] += wu
-        ssr = ssr_new
-        _scale_means(acc, inv_wsum, 0, g0)
-    return maxiter, False
-
-
-@nb.njit(cache=_CACHE, nogil=True)
-def _group_sums(codes, w, offsets, out):
-    """``out[offsets[q] + g] = sum of w[i] over rows i with codes[q, i] == g``, for
-    every fixed effect ``q`` in one pass over the rows (``np.bincount`` per fixed
-    effect would copy the int32 codes to intp and read ``w`` Q times). Rows are added
-    in order, as ``np.bincount`` does, so the sums are the same to the last bit."""
-    out[:] = 0.0
-    q_count = codes.shape[0]
-    for i in range(w.size):
+    for i in range(lo, hi):
         wi = w[i]
         for q in range(q_count):
-            out[offsets[q] + codes[q, i]] += wi
+            out[codes[q, i]] += wi
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _rhs(codes, w, Y, col, out, ss, lo, hi):
+    """For the columns ``col:col + 4`` of ``Y`` (``(K, N)``, rows of ``Y`` beyond ``K``
+    read as zero): ``out[g, j] += w_i Y[col + j, i]`` for every code ``g`` of row ``i``
+    (``D'W Y``) and ``ss[j] += w_i Y[col + j, i]**2``."""
+    q_count = codes.shape[0]
+    k_count = Y.shape[0]
+    n0 = col < k_count
+    n1 = col + 1 < k_count
+    n2 = col + 2 < k_count
+    n3 = col + 3 < k_count
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    for i in range(lo, hi):
+        wi = w[i]
+        y0 = Y[col, i] if n0 else 0.0
+        y1 = Y[col + 1, i] if n1 else 0.0
+        y2 = Y[col + 2, i] if n2 else 0.0
+        y3 = Y[col + 3, i] if n3 else 0.0
+        t0 = wi * y0
+        t1 = wi * y1
+        t2 = wi * y2
+        t3 = wi * y3
+        s0 += t0 * y0
+        s1 += t1 * y1
+        s2 += t2 * y2
+        s3 += t3 * y3
+        for q in range(q_count):
+            g = codes[q, i]
+            out[g, 0] += t0
+            out[g, 1] += t1
+            out[g, 2] += t2
+            out[g, 3] += t3
+    ss[0] += s0
+    ss[1] += s1
+    ss[2] += s2
+    ss[3] += s3
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _subtract(codes, X, col, Y, lo, hi):
+    """``Y[col + j, i] -= sum_q X[codes[q, i], col + j]`` (``Y <- Y - D X`` for the
+    columns ``col:col + 4`` that exist in ``Y``)."""
+    q_count = codes.shape[0]
+    k_count = min(Y.shape[0] - col, 4)
+    for i in range(lo, hi):
+        for j in range(k_count):
+            s = 0.0
+            for q in range(q_count):
+                s += X[codes[q, i], col + j]
+            Y[col + j, i] -= s
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _matvec2(codes, w, P, col, out, lo, hi):
+    """``out[:, :4] = D'W D P[:, col:col + 4]`` over the rows ``lo:hi`` for two fixed
+    effects (the second in runs)."""
+    out[:] = 0.0
+    if hi <= lo:
+        return
+    c0 = codes[0]
+    c1 = codes[1]
+    prev = c1[lo]
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    for i in range(lo, hi):
+        cr = c1[i]
+        if cr != prev:
+            out[prev, 0] += a0
+            out[prev, 1] += a1
+            out[prev, 2] += a2
+            out[prev, 3] += a3
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            a3 = 0.0
+            prev = cr
+        g0 = c0[i]
+        wi = w[i]
+        t0 = wi * (P[cr, col] + P[g0, col])
+        t1 = wi * (P[cr, col + 1] + P[g0, col + 1])
+        t2 = wi * (P[cr, col + 2] + P[g0, col + 2])
+        t3 = wi * (P[cr, col + 3] + P[g0, col + 3])
+        a0 += t0
+        a1 += t1
+        a2 += t2
+        a3 += t3
+        out[g0, 0] += t0
+        out[g0, 1] += t1
+        out[g0, 2] += t2
+        out[g0, 3] += t3
+    out[prev, 0] += a0
+    out[prev, 1] += a1
+    out[prev, 2] += a2
+    out[prev, 3] += a3
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _matvec3(codes, w, P, col, out, lo, hi):
+    """As :func:`_matvec2` for three fixed effects (the third in runs)."""
+    out[:] = 0.0
+    if hi <= lo:
+        return
+    c0 = codes[0]
+    c1 = codes[1]
+    c2 = codes[2]
+    prev = c2[lo]
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    for i in range(lo, hi):
+        cr = c2[i]
+        if cr != prev:
+            out[prev, 0] += a0
+            out[prev, 1] += a1
+            out[prev, 2] += a2
+            out[prev, 3] += a3
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            a3 = 0.0
+            prev = cr
+        g0 = c0[i]
+        g1 = c1[i]
+        wi = w[i]
+        t0 = wi * (P[cr, col] + P[g0, col] + P[g1, col])
+        t1 = wi * (P[cr, col + 1] + P[g0, col + 1] + P[g1, col + 1])
+        t2 = wi * (P[cr, col + 2] + P[g0, col + 2] + P[g1, col + 2])
+        t3 = wi * (P[cr, col + 3] + P[g0, col + 3] + P[g1, col + 3])
+        a0 += t0
+        a1 += t1
+        a2 += t2
+        a3 += t3
+        out[g0, 0] += t0
+        out[g0, 1] += t1
+        out[g0, 2] += t2
+        out[g0, 3] += t3
+        out[g1, 0] += t0
+        out[g1, 1] += t1
+        out[g1, 2] += t2
+        out[g1, 3] += t3
+    out[prev, 0] += a0
+    out[prev, 1] += a1
+    out[prev, 2] += a2
+    out[prev, 3] += a3
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _matvec(codes, w, P, col, out, lo, hi):
+    """As :func:`_matvec2` for any number of fixed effects (the last in runs)."""
+    out[:] = 0.0
+    if hi <= lo:
+        return
+    last = codes.shape[0] - 1
+    prev = codes[last, lo]
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    for i in range(lo, hi):
+        cr = codes[last, i]
+        if cr != prev:
+            out[prev, 0] += a0
+            out[prev, 1] += a1
+            out[prev, 2] += a2
+            out[prev, 3] += a3
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            a3 = 0.0
+            prev = cr
+        t0 = P[cr, col]
+        t1 = P[cr, col + 1]
+        t2 = P[cr, col + 2]
+        t3 = P[cr, col + 3]
+        for q in range(last):
+            g = codes[q, i]
+            t0 += P[g, col]
+            t1 += P[g, col + 1]
+            t2 += P[g, col + 2]
+            t3 += P[g, col + 3]
+        wi = w[i]
+        t0 *= wi
+        t1 *= wi
+        t2 *= wi
+        t3 *= wi
+        a0 += t0
+        a1 += t1
+        a2 += t2
+        a3 += t3
+        for q in range(last):
+            g = codes[q, i]
+            out[g, 0] += t0
+            out[g, 1] += t1
+            out[g, 2] += t2
+            out[g, 3] += t3
+    out[prev, 0] += a0
+    out[prev, 1] += a1
+    out[prev, 2] += a2
+    out[prev, 3] += a3
