@@ -122,6 +122,13 @@ class BoundFamily:
     def deviance(self, eta: np.ndarray) -> float:
         return 2.0 * (self._sat - self.family.loglik(self.y, eta, self.pw))
 
+    def loglik(self, eta: np.ndarray) -> float:
+        """``l = l_saturated - D / 2`` (the deviance is ``2 (l_saturated - l)``)."""
+        return self.loglik_saturated() - 0.5 * self.deviance(eta)
+
+    def loglik_saturated(self) -> float:
+        return self._sat
+
     def variance_weights(self, eta: np.ndarray) -> np.ndarray:
         return self.family.variance_weights(eta)
 
@@ -192,6 +199,13 @@ class _BoundPoisson(BoundFamily):
         self.sum_pwy = float(self.pwy.sum())
         self.c_ylogy = float(pw @ xlogy(y, y))
         self._last: tuple[np.ndarray, np.ndarray] | None = None
+        self._sat_value: float | None = None
+
+    def loglik_saturated(self) -> float:
+        # computed on demand: the IRLS needs only deviances (no log-gamma)
+        if self._sat_value is None:
+            self._sat_value = self.family.loglik_saturated(self.y, self.pw)
+        return self._sat_value
 
     def mu(self, eta: np.ndarray) -> np.ndarray:
         if self._last is not None and self._last[0] is eta:

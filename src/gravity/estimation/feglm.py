@@ -21,6 +21,7 @@ and scores ``x~_i (y_i - mu_i) h_i`` (``h = mu' / V(mu)``, 1 for canonical links
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ from .design import ModelData, prepare, require_observations
 from .families import Family, Poisson, get_family
 from .irls import IRLSSettings, irls
 from .notice import first_compile_notice, irls_log
-from .record import FitRecord, FitSettings
+from .record import FitRecord, FitSettings, LazyStat
 from .results import BinaryResults, PoissonResults, RegressionResults
 from .separation import drop_separated, separation_methods
 from .terms import panel_time_step, panel_tuple
@@ -171,6 +172,12 @@ def _label(v: Any, what: str) -> str | None:
     return v if isinstance(v, str) else f"{what} (array)"
 
 
+def _loglik_from_deviance(fam: Family, y: np.ndarray, pw: np.ndarray,
+                          deviance: float) -> float:
+    """``l = l_saturated - D / 2`` (for families whose deviance is ``2 (l_sat - l)``)."""
+    return fam.loglik_saturated(y, pw) - 0.5 * deviance
+
+
 def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC,
             settings: IRLSSettings, fit_settings: FitSettings,
             extra_offset: np.ndarray | None = None, estimate_slopes: bool = True,
@@ -183,12 +190,14 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     pw = np.ones(n) if md.weights is None else md.weights
     y0, off0 = md.y, md.offset
     scale = 1.0
+    shift: np.ndarray | float | None = extra_offset
     if isinstance(fam, Poisson):
+        # y / scale and the offset - log(scale) (a scalar: no N-vector for it)
         scale = float(pw @ md.y) / float(pw.sum())
         md.y = md.y / scale
-        md.offset = (np.zeros(n) if off0 is None else off0) - np.log(scale)
+        shift = -np.log(scale) if extra_offset is None else extra_offset - np.log(scale)
     try:
-        res = irls(md, fam.bind(md.y, pw), settings, extra_offset=extra_offset,
+        res = irls(md, fam.bind(md.y, pw), settings, extra_offset=shift,
                    estimate_slopes=estimate_slopes)
     finally:
         md.y, md.offset = y0, off0
@@ -199,8 +208,17 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     score_base = pw * fam.score_factor(eta) * (y - mu)
     bound = fam.bind(y, pw)
     eta0 = np.full(n, fam.null_eta(y, pw))
-    stats = {"deviance": bound.deviance(eta), "null_deviance": bound.deviance(eta0),
-             "loglik": fam.loglik(y, eta, pw), "null_loglik": fam.loglik(y, eta0, pw)}
+    deviance, null_deviance = bound.deviance(eta), bound.deviance(eta0)
+    loglik: float | LazyStat
+    null_loglik: float | LazyStat
+    if type(fam).deviance is Family.deviance:
+        # l = l_saturated - D / 2, computed on first use (log y! of every outcome)
+        loglik = LazyStat(partial(_loglik_from_deviance, fam, y, pw, deviance))
+        null_loglik = LazyStat(partial(_loglik_from_deviance, fam, y, pw, null_deviance))
+    else:
+        loglik, null_loglik = fam.loglik(y, eta, pw), fam.loglik(y, eta0, pw)
+    stats = {"deviance": deviance, "null_deviance": null_deviance,
+             "loglik": loglik, "null_loglik": null_loglik}
     b = res.beta if beta is None else beta
     return build_result(
         md=md, data=data, family=fam, beta=b, eta=eta, xt=res.xt, weights=weights,

@@ -146,7 +146,7 @@ def irls(
     family: BoundFamily,
     settings: IRLSSettings,
     *,
-    extra_offset: np.ndarray | None = None,
+    extra_offset: np.ndarray | float | None = None,
     estimate_slopes: bool = True,
 ) -> IRLSResult:
     """Fit ``family`` on the estimation sample ``md`` (see the module docstring).
@@ -159,7 +159,8 @@ def irls(
     fixef_tol = md.demean_config.tol
     n = md.nobs
     pw = np.ones(n) if md.weights is None else md.weights
-    off = np.zeros(n) if md.offset is None else md.offset
+    # the offset (a scalar when constant: no N-vector arithmetic for it)
+    off: np.ndarray | float = 0.0 if md.offset is None else md.offset
     if extra_offset is not None:
         off = off + extra_offset
     X = md.X if estimate_slopes else np.empty((n, 0))
@@ -180,20 +181,19 @@ def irls(
     it = 0
     for it in range(1, maxiter + 1):
         wn, score = family.working(eta)
-        w = pw * wn
-        z = eta - off + score / wn
+        w = wn if md.weights is None else pw * wn
+        z = score / wn
+        z += eta
+        if not (np.isscalar(off) and off == 0.0):
+            z -= off
         if fe is not None:
             np.subtract(z, fe_z, out=work[0])
-            if it == 1:
-                # the regressors to full precision (collinearity check), z loosely
-                info = fe.demean_inplace(work[:1], w, tol=inner_tol,
-                                         maxiter=md.demean_config.maxiter)
-                demean_or_fail(md, work[1:], w, min(fixef_tol, COLLINEARITY_DEMEAN_TOL),
-                               settings, final=False)
-            else:
-                info = fe.demean_inplace(work, w, tol=inner_tol,
-                                         maxiter=md.demean_config.maxiter)
-            demean_ok = bool(info.converged.all())
+            # the first time the regressors to full precision (collinearity check),
+            # with z in the same passes (the engine demeans columns together)
+            info = fe.demean_inplace(
+                work, w, tol=min(fixef_tol, COLLINEARITY_DEMEAN_TOL) if it == 1
+                else inner_tol, maxiter=md.demean_config.maxiter)
+            demean_ok = bool(info.converged[:1].all() if it == 1 else info.converged.all())
         else:
             work[0] = z
         if it == 1 and X.shape[1]:
@@ -223,7 +223,10 @@ def irls(
             num = np.bincount(codes, weights=w * (eta - off - xb) + pw * score, minlength=g)
             eta_new = (num / np.bincount(codes, weights=w, minlength=g))[codes] + xb + off
         else:
-            eta_new = z - zt + off + (beta_new @ xt if xt.shape[0] else 0.0)
+            eta_new = z - zt
+            eta_new += off
+            if xt.shape[0]:
+                eta_new += beta_new @ xt
         eta_new = family.clip(eta_new)
         dev_new = family.deviance(eta_new)
         halvings = 0
@@ -253,7 +256,8 @@ def irls(
             raise ConvergenceError(msg)
         warnings.warn(msg, ConvergenceWarning, stacklevel=4)
     # variance at the solution: re-demean X with the final weights (warm start)
-    w = pw * family.variance_weights(eta)
+    w = family.variance_weights(eta) if md.weights is None \
+        else pw * family.variance_weights(eta)
     xt = np.ascontiguousarray(work[1:])
     final_info = demean_or_fail(md, xt, w, fixef_tol, settings, final=False)
     if not demean_ok or (final_info is not None and not bool(final_info.converged.all())):

@@ -8,7 +8,7 @@ labels of each fixed effect's levels. It never holds the caller's DataFrame.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,15 @@ class FitSettings:
 
 
 @dataclass(frozen=True)
+class LazyStat:
+    """A fit statistic computed on first use (a log-likelihood needs ``log y!`` of every
+    outcome, which the estimation itself never does); ``compute`` must be picklable
+    (a module-level function or a ``functools.partial`` of one)."""
+
+    compute: Callable[[], float]
+
+
+@dataclass(frozen=True)
 class FitRecord:
     """Everything a result object needs from a finished fit (see module docstring)."""
 
@@ -83,7 +92,7 @@ class FitRecord:
     cluster_map: Mapping[tuple[str, ...], np.ndarray]  # cluster codes on the sample
     iterations: int
     converged: bool
-    stats: Mapping[str, float | None]
+    stats: Mapping[str, float | LazyStat | None]
     warnings: tuple[Any, ...] = ()
     xt: np.ndarray | None = None  # (K, N) demeaned regressors at the final weights
     irls_weights: np.ndarray | None = None  # prior x variance weights at the solution

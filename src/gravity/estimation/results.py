@@ -38,7 +38,7 @@ from ..inference.vcov import (
 )
 from ..inference.wald import WaldTest, wald_test
 from .design import regressor_columns
-from .record import FitRecord
+from .record import FitRecord, LazyStat
 from .summary import REASONS, Summary
 from .terms import make_panel
 from .wild import wild_bootstrap
@@ -127,6 +127,11 @@ class RegressionResults:
 
     def _stat(self, name: str) -> float | None:
         v = self._record.stats.get(name)
+        if isinstance(v, LazyStat):
+            cache = self.__dict__.setdefault("_lazy_stats", {})
+            if name not in cache:
+                cache[name] = v.compute()
+            v = cache[name]
         return None if v is None else float(v)
 
     @property

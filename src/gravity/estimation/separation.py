@@ -178,29 +178,30 @@ def relu_separation(
         big = max(1e6, float(n) ** 2)  # weight on y > 0 rows: forces zhat ~ 0 there
     w = np.where(zero, 1.0, big)
     Xc = X if X.shape[1] else np.empty((n, 0))
+    u = zero.astype(float)
+    ut_first = None
     if fe is None:
         Xc = np.column_stack([np.ones(n), Xc]) if not _has_constant(Xc) else Xc
         xt = Xc
     else:
-        xt = fe.demean(Xc, w, tol=fixef_tol)[0] if Xc.shape[1] else Xc
-    keep_cols = _independent_columns(xt, w, raw=Xc if fe is not None else None)
+        # the regressors and the first u in one demeaning (same weights)
+        both = fe.demean(np.column_stack([Xc, u]), w, tol=fixef_tol)[0]
+        xt, ut_first = both[:, :-1], both[:, -1]
+    keep_cols, gram = _independent_columns(xt, w, raw=Xc if fe is not None else None)
     xt = xt[:, keep_cols]
-    if xt.shape[1]:
-        xw = xt * w[:, None]
-        gram = xw.T @ xt
-    u = zero.astype(float)
+    gram = gram[np.ix_(keep_cols, keep_cols)]
     fe_part = np.zeros(n)  # fixed-effect part of the last u (warm start of the demeaning)
     zhat = u
     converged = False
     it = 0
     for it in range(1, maxiter + 1):  # noqa: B007 (returned)
         if fe is not None:
-            ut = fe.demean(u - fe_part, w, tol=fixef_tol)[0]
+            ut = ut_first if it == 1 else fe.demean(u - fe_part, w, tol=fixef_tol)[0]
             fe_part = u - ut
         else:
             ut = u
         if xt.shape[1]:
-            beta = np.linalg.lstsq(gram, xw.T @ ut, rcond=None)[0]
+            beta = np.linalg.lstsq(gram, xt.T @ (w * ut), rcond=None)[0]
             resid = ut - xt @ beta
         else:
             resid = ut
@@ -268,8 +269,9 @@ def _has_constant(X: np.ndarray) -> bool:
 
 
 def _independent_columns(xt: np.ndarray, w: np.ndarray, tol: float = 1e-9,
-                         raw: np.ndarray | None = None) -> list[int]:
-    """Columns of the demeaned ``xt`` that are linearly independent. With ``raw`` (the
+                         raw: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
+    """Columns of the demeaned ``xt`` that are linearly independent, and the weighted
+    Gram matrix ``xt' W xt`` of all of them. With ``raw`` (the
     columns before demeaning), a column whose weighted sum of squares fell below ``tol``
     times its centred sum of squares before is absorbed by the fixed effects: what is
     left is rounding noise, which the scale-free test below would otherwise keep."""
@@ -293,7 +295,7 @@ def _independent_columns(xt: np.ndarray, w: np.ndarray, tol: float = 1e-9,
         corr = m / np.outer(d, d)
         if np.linalg.eigvalsh(corr).min() > tol:
             chosen.append(j)
-    return chosen
+    return chosen, gram
 
 
 def binary_separation(

@@ -40,9 +40,10 @@ same ``M y`` and converges in fewer steps.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -74,7 +75,8 @@ class _Passes(Protocol):
 
     def group_sums(self, w: np.ndarray) -> np.ndarray: ...
 
-    def rhs(self, Y: np.ndarray, w: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def rhs(self, Y: np.ndarray, w: np.ndarray,
+            width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
     def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray: ...
 
@@ -99,10 +101,11 @@ class _NumpyPasses:
     def group_sums(self, w: np.ndarray) -> np.ndarray:
         return self._scatter(w)
 
-    def rhs(self, Y: np.ndarray, w: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    def rhs(self, Y: np.ndarray, w: np.ndarray,
+            width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         wy = Y * w
-        b = np.column_stack([self._scatter(v) for v in wy]) if len(Y) else np.zeros((self.g, 0))
-        return b, np.einsum("kn,kn->k", wy, Y)
+        b = np.column_stack([self._scatter(v) for v in wy])
+        return b, np.einsum("kn,kn->k", wy, Y), self._scatter(w)
 
     def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray:
         out = np.zeros_like(P)
@@ -135,7 +138,7 @@ class _NumbaPasses:
     def width(self, k: int) -> int:
         return -(-k // self.k.WIDTH) * self.k.WIDTH
 
-    def _run(self, fn, args_of) -> None:  # type: ignore[no-untyped-def]
+    def _run(self, fn: Any, args_of: Callable[..., tuple[Any, ...]]) -> None:
         spans = list(zip(self.bounds[:-1], self.bounds[1:], strict=True))
         if len(spans) == 1:
             fn(*args_of(0, *spans[0]))
@@ -150,18 +153,23 @@ class _NumbaPasses:
         self._run(self.k._group_sums, lambda j, lo, hi: (self.gcodes, w, outs[j], lo, hi))
         return outs.sum(axis=0)
 
-    def rhs(self, Y: np.ndarray, w: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    def rhs(self, Y: np.ndarray, w: np.ndarray,
+            width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = len(self.bounds) - 1
         b = np.empty((self.g, width))
         ss = np.zeros(width)
+        wsums = np.zeros((t, self.g))
+        none = np.zeros(0)
         for col in range(0, width, self.k.WIDTH):
             outs = np.zeros((t, self.g, self.k.WIDTH))
             sss = np.zeros((t, self.k.WIDTH))
+            # the weight of every level in the first pass
             self._run(self.k._rhs, lambda j, lo, hi, col=col, outs=outs, sss=sss:
-                      (self.gcodes, w, Y, col, outs[j], sss[j], lo, hi))
-            b[:, col:col + self.k.WIDTH] = outs.sum(axis=0)
+                      (self.gcodes, w, Y, col, outs[j], sss[j],
+                       wsums[j] if col == 0 else none, lo, hi))
+            np.sum(outs, axis=0, out=b[:, col:col + self.k.WIDTH])
             ss[col:col + self.k.WIDTH] = sss.sum(axis=0)
-        return b, ss
+        return b, ss, wsums.sum(axis=0)
 
     def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray:
         t = len(self.bounds) - 1
@@ -186,11 +194,10 @@ def _solve(passes: _Passes, n_fe: int, Y: np.ndarray, w: np.ndarray, tol: float,
     """``Y <- M Y`` in place by preconditioned CG on the coefficients (module docstring)."""
     k = Y.shape[0]
     width = passes.width(k)
-    wsum = passes.group_sums(w)
+    b, ss0, wsum = passes.rhs(Y, w, width)
     inv = np.zeros_like(wsum)
     np.divide(1.0, wsum, out=inv, where=wsum > 0)
     inv = inv[:, None]
-    b, ss0 = passes.rhs(Y, w, width)
     if n_fe == 1:  # exact: the group means
         passes.subtract(Y, b * inv)
         iters[:] = 1

@@ -22,7 +22,6 @@ per-user cache directory, or ``NUMBA_CACHE_DIR``).
 from __future__ import annotations
 
 import numba as nb
-import numpy as np
 
 _CACHE = True
 #: width of a coefficient block (columns per pass)
@@ -41,23 +40,24 @@ def _group_sums(codes, w, out, lo, hi):
 
 
 @nb.njit(cache=_CACHE, nogil=True)
-def _rhs(codes, w, Y, col, out, ss, lo, hi):
+def _rhs(codes, w, Y, col, out, ss, wsum, lo, hi):
     """For the columns ``col:col + 4`` of ``Y`` (``(K, N)``, rows of ``Y`` beyond ``K``
     read as zero): ``out[g, j] += w_i Y[col + j, i]`` for every code ``g`` of row ``i``
-    (``D'W Y``) and ``ss[j] += w_i Y[col + j, i]**2``."""
+    (``D'W Y``) and ``ss[j] += w_i Y[col + j, i]**2``; with ``wsum.size``, also the
+    weight of every level, ``wsum[g] += w_i`` (the group sums in the same pass)."""
     q_count = codes.shape[0]
     k_count = Y.shape[0]
-    n0 = col < k_count
     n1 = col + 1 < k_count
     n2 = col + 2 < k_count
     n3 = col + 3 < k_count
+    sums = wsum.size > 0
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
     s3 = 0.0
     for i in range(lo, hi):
         wi = w[i]
-        y0 = Y[col, i] if n0 else 0.0
+        y0 = Y[col, i]
         y1 = Y[col + 1, i] if n1 else 0.0
         y2 = Y[col + 2, i] if n2 else 0.0
         y3 = Y[col + 3, i] if n3 else 0.0
@@ -75,6 +75,8 @@ def _rhs(codes, w, Y, col, out, ss, lo, hi):
             out[g, 1] += t1
             out[g, 2] += t2
             out[g, 3] += t3
+            if sums:
+                wsum[g] += wi
     ss[0] += s0
     ss[1] += s1
     ss[2] += s2
@@ -86,13 +88,29 @@ def _subtract(codes, X, col, Y, lo, hi):
     """``Y[col + j, i] -= sum_q X[codes[q, i], col + j]`` (``Y <- Y - D X`` for the
     columns ``col:col + 4`` that exist in ``Y``)."""
     q_count = codes.shape[0]
-    k_count = min(Y.shape[0] - col, 4)
+    k_count = Y.shape[0]
+    n1 = col + 1 < k_count
+    n2 = col + 2 < k_count
+    n3 = col + 3 < k_count
     for i in range(lo, hi):
-        for j in range(k_count):
-            s = 0.0
-            for q in range(q_count):
-                s += X[codes[q, i], col + j]
-            Y[col + j, i] -= s
+        g = codes[0, i]
+        s0 = X[g, col]
+        s1 = X[g, col + 1]
+        s2 = X[g, col + 2]
+        s3 = X[g, col + 3]
+        for q in range(1, q_count):
+            g = codes[q, i]
+            s0 += X[g, col]
+            s1 += X[g, col + 1]
+            s2 += X[g, col + 2]
+            s3 += X[g, col + 3]
+        Y[col, i] -= s0
+        if n1:
+            Y[col + 1, i] -= s1
+        if n2:
+            Y[col + 2, i] -= s2
+        if n3:
+            Y[col + 3, i] -= s3
 
 
 @nb.njit(cache=_CACHE, nogil=True)
