@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from ..errors import CollinearityWarning
+from ..hdfe.cross import weighted_cross
 
 #: relative tolerance of both tests (fixest's ``collin.tol`` is 1e-10 on a similar scale)
 COLLINEARITY_TOL = 1e-9
@@ -60,8 +61,8 @@ def find_collinear(
     ww = np.ones(X_tilde.shape[0]) if w is None else w
     drop: list[int] = []
     messages: list[str] = []
-    wx_tilde = [ww * X_tilde[:, j] for j in range(k)]
-    ss_after = np.array([float(wx_tilde[j] @ X_tilde[:, j]) for j in range(k)])
+    gram_all = weighted_cross(np.asarray(X_tilde).T, ww)
+    ss_after = np.diag(gram_all).copy()
     if fe_codes:
         wsum = float(ww.sum())
         for j in range(k):
@@ -84,8 +85,7 @@ def find_collinear(
     keep = [j for j in range(k) if j not in drop]
     if keep:
         norms = np.sqrt(ss_after[keep])
-        gram = np.array([[float(wx_tilde[a] @ X_tilde[:, b]) for b in keep] for a in keep])
-        gram = gram / np.outer(norms, norms)
+        gram = gram_all[np.ix_(keep, keep)] / np.outer(norms, norms)
         chosen: list[int] = []
         for pos, j in enumerate(keep):
             cols = [keep.index(c) for c in chosen]

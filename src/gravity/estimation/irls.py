@@ -34,6 +34,7 @@ import scipy.linalg
 
 from ..errors import ConvergenceError, ConvergenceWarning, EstimationError
 from ..hdfe import DemeanInfo
+from ..hdfe.cross import weighted_cross
 from .collinearity import drop_collinear
 from .design import ModelData
 from .families import BoundFamily
@@ -92,11 +93,11 @@ class IRLSResult:
 
 def solve_normal(xt: np.ndarray, w: np.ndarray, zt: np.ndarray) -> np.ndarray:
     """``(X~' W X~)^{-1} X~' W z~`` for (K, N) ``xt``, on unit-norm columns."""
-    xw = xt * w
-    gram = xw @ xt.T
+    gram = weighted_cross(xt, w)
+    xwz = weighted_cross(xt, w, zt[None, :])[:, 0]
     scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
     try:
-        sol = scipy.linalg.solve(gram / np.outer(scale, scale), (xw @ zt) / scale,
+        sol = scipy.linalg.solve(gram / np.outer(scale, scale), xwz / scale,
                                  assume_a="pos")
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise EstimationError(
@@ -109,7 +110,7 @@ def inverse_gram(xt: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``(X~' W X~)^{-1}`` for (K, N) ``xt``, computed on unit-norm columns."""
     if xt.shape[0] == 0:
         return np.zeros((0, 0))
-    gram = (xt * w) @ xt.T
+    gram = weighted_cross(xt, w)
     scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
     try:
         inv = scipy.linalg.inv(gram / np.outer(scale, scale))

@@ -44,6 +44,7 @@ from scipy.optimize import linprog
 
 from ..errors import ConvergenceWarning
 from ..hdfe import Demeaner
+from ..hdfe.cross import weighted_cross
 from .design import ModelData, prune_fixed_effects
 
 #: separation methods of :func:`gravity.ppml` (and the binary models)
@@ -188,8 +189,9 @@ def relu_separation(
         both = fe.demean(np.column_stack([Xc, u]), w, tol=fixef_tol)[0]
         xt, ut_first = both[:, :-1], both[:, -1]
     keep_cols, gram = _independent_columns(xt, w, raw=Xc if fe is not None else None)
-    xt = xt[:, keep_cols]
-    gram = gram[np.ix_(keep_cols, keep_cols)]
+    if len(keep_cols) < xt.shape[1]:
+        xt = xt[:, keep_cols]
+        gram = gram[np.ix_(keep_cols, keep_cols)]
     fe_part = np.zeros(n)  # fixed-effect part of the last u (warm start of the demeaning)
     zhat = u
     converged = False
@@ -248,9 +250,10 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
         return False
     t = w * resid
     bound = 1e-4 * float(rz.sum())
-    for j in range(X.shape[1]):
-        scale = float(np.abs(X[:, j]).max())
-        if scale > 0 and abs(float(t @ X[:, j])) / scale > bound:
+    if X.shape[1]:
+        scale = np.abs(X).max(axis=0)
+        dots = np.abs(t @ X)
+        if np.any((scale > 0) & (dots > bound * scale)):
             return False
     group_sums = getattr(fe, "group_weights", None) if fe is not None else None
     if group_sums is not None:
@@ -279,8 +282,7 @@ def _independent_columns(xt: np.ndarray, w: np.ndarray, tol: float = 1e-9,
     wsum = float(w.sum())
     # the weighted Gram matrix once (one pass over the rows); each candidate set is a
     # sub-matrix of it
-    xw = xt.T * w if xt.flags.f_contiguous else (xt * w[:, None]).T
-    gram = xw @ xt
+    gram = weighted_cross(xt.T, w)
     for j in range(xt.shape[1]):
         if raw is not None:
             centred = raw[:, j] - float(w @ raw[:, j]) / wsum

@@ -263,3 +263,4 @@ def _matvec(codes, w, P, col, out, lo, hi):
     out[prev, 1] += a1
     out[prev, 2] += a2
     out[prev, 3] += a3
+
