@@ -78,7 +78,14 @@ class _Passes(Protocol):
     def rhs(self, Y: np.ndarray, w: np.ndarray,
             width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
-    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray: ...
+    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray, q: np.ndarray,
+               pq: np.ndarray) -> None: ...
+
+    def update(self, X: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray,
+               inv: np.ndarray, alpha: np.ndarray, rz: np.ndarray) -> None: ...
+
+    def direction(self, p: np.ndarray, r: np.ndarray, inv: np.ndarray,
+                  beta: np.ndarray) -> None: ...
 
     def subtract(self, Y: np.ndarray, X: np.ndarray) -> None: ...
 
@@ -107,12 +114,25 @@ class _NumpyPasses:
         b = np.column_stack([self._scatter(v) for v in wy])
         return b, np.einsum("kn,kn->k", wy, Y), self._scatter(w)
 
-    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray:
-        out = np.zeros_like(P)
+    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray, q: np.ndarray,
+               pq: np.ndarray) -> None:
+        q[:] = 0.0
         for k in np.flatnonzero(active):
             t = P[self.gcodes, k].sum(axis=0) * w
-            out[:, k] = self._scatter(t)
-        return out
+            q[:, k] = self._scatter(t)
+        pq[:] = np.einsum("gk,gk->k", P, q)
+
+    def update(self, X: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray,
+               inv: np.ndarray, alpha: np.ndarray, rz: np.ndarray) -> None:
+        X += p * alpha
+        r -= q * alpha
+        rz[:] = np.einsum("gk,gk->k", r, r * inv[:, None])
+
+    def direction(self, p: np.ndarray, r: np.ndarray, inv: np.ndarray,
+                  beta: np.ndarray) -> None:
+        p *= np.maximum(beta, 0.0)
+        p += r * inv[:, None]
+        p[:, beta < 0] = 0.0
 
     def subtract(self, Y: np.ndarray, X: np.ndarray) -> None:
         for k in range(Y.shape[0]):
@@ -134,6 +154,7 @@ class _NumbaPasses:
         q = gcodes.shape[0]
         self._matvec = (kernels._matvec2 if q == 2 else kernels._matvec3 if q == 3
                         else kernels._matvec)
+        self._bufs: np.ndarray | None = None  # the threads' partial products
 
     def width(self, k: int) -> int:
         return -(-k // self.k.WIDTH) * self.k.WIDTH
@@ -171,17 +192,28 @@ class _NumbaPasses:
             ss[col:col + self.k.WIDTH] = sss.sum(axis=0)
         return b, ss, wsums.sum(axis=0)
 
-    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray) -> np.ndarray:
-        t = len(self.bounds) - 1
-        out = np.zeros_like(P)
-        bufs = np.empty((t, self.g, self.k.WIDTH))
+    def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray, q: np.ndarray,
+               pq: np.ndarray) -> None:
+        if self._bufs is None or self._bufs.shape[1] != self.g:
+            self._bufs = np.empty((len(self.bounds) - 1, self.g, self.k.WIDTH))
+        bufs = self._bufs
+        pq[:] = 0.0
         for col in range(0, P.shape[1], self.k.WIDTH):
             if not active[col:col + self.k.WIDTH].any():
+                q[:, col:col + self.k.WIDTH] = 0.0
                 continue
             self._run(self._matvec, lambda j, lo, hi, col=col:
                       (self.gcodes, w, P, col, bufs[j], lo, hi))
-            np.sum(bufs, axis=0, out=out[:, col:col + self.k.WIDTH])
-        return out
+            self.k._reduce_dot(bufs, P, col, q, pq)
+
+    def update(self, X: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray,
+               inv: np.ndarray, alpha: np.ndarray, rz: np.ndarray) -> None:
+        rz[:] = 0.0
+        self.k._update(X, r, p, q, inv, alpha, rz)
+
+    def direction(self, p: np.ndarray, r: np.ndarray, inv: np.ndarray,
+                  beta: np.ndarray) -> None:
+        self.k._direction(p, r, inv, beta)
 
     def subtract(self, Y: np.ndarray, X: np.ndarray) -> None:
         for col in range(0, Y.shape[0], self.k.WIDTH):
@@ -197,51 +229,44 @@ def _solve(passes: _Passes, n_fe: int, Y: np.ndarray, w: np.ndarray, tol: float,
     b, ss0, wsum = passes.rhs(Y, w, width)
     inv = np.zeros_like(wsum)
     np.divide(1.0, wsum, out=inv, where=wsum > 0)
-    inv = inv[:, None]
     if n_fe == 1:  # exact: the group means
-        passes.subtract(Y, b * inv)
+        passes.subtract(Y, b * inv[:, None])
         iters[:] = 1
         conv[:] = True
         return
     X = np.zeros_like(b)
     r = b
-    z = inv * r
-    p = z.copy()
-    rz = np.einsum("gk,gk->k", r, z)
+    p = r * inv[:, None]
+    q = np.empty_like(b)
+    rz = np.einsum("gk,gk->k", r, p)
+    rz_new = np.empty(width)
+    pq = np.empty(width)
     potential = ss0.copy()
     real = np.arange(width) < k
     # columns with nothing to remove (zero, or already in the range of M) are done
     active = real & (ss0 > 1e-300) & (rz > 1e-28 * np.maximum(ss0, 1e-300))
     done = real & ~active
-    tmp = np.empty_like(X)
+    p[:, ~active] = 0.0
     tol2 = tol * tol
     for it in range(1, maxiter + 1):
         if not active.any():
             break
-        q = passes.matvec(p, w, active)
-        pq = np.einsum("gk,gk->k", p, q)
+        passes.matvec(p, w, active, q, pq)
         step = active & (pq > 0)
         alpha = np.zeros(width)
         np.divide(rz, pq, out=alpha, where=step)
-        np.multiply(p, alpha, out=tmp)
-        X += tmp
-        np.multiply(q, alpha, out=tmp)
-        r -= tmp
+        passes.update(X, r, p, q, inv, alpha, rz_new)
         improvement = alpha * rz
         potential -= improvement
         iters[active[:k]] = it
-        np.multiply(inv, r, out=z)
-        rz_new = np.einsum("gk,gk->k", r, z)
         stop = active & ((pq <= 0) | (improvement <= tol2 * potential)
                          | (potential <= 1e-24 * ss0) | (rz_new <= 1e-28 * ss0))
         done |= stop
         active &= ~stop
-        beta = np.zeros(width)
+        beta = np.full(width, -1.0)  # negative: the column has stopped
         np.divide(rz_new, rz, out=beta, where=active)
-        p *= beta
-        p += z
-        p[:, ~active] = 0.0
-        rz = rz_new
+        passes.direction(p, r, inv, beta)
+        rz, rz_new = rz_new, rz
     conv[:] = done[:k]
     passes.subtract(Y, X)
 

@@ -26,13 +26,13 @@ def factorize_term(data: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     codes = None
     for col in columns:
         c, uniques = pd.factorize(data[col], sort=False)
-        c = c.astype(np.int64)
+        c = c.astype(np.int64, copy=False)
         if codes is None:
             codes = c
         else:
             codes = codes * len(uniques) + c
             codes, _ = pd.factorize(codes, sort=False)
-            codes = codes.astype(np.int64)
+            codes = codes.astype(np.int64, copy=False)
     assert codes is not None
     return codes
 
@@ -42,8 +42,8 @@ def recode(codes: np.ndarray) -> tuple[np.ndarray, int]:
     if codes.size == 0:
         return codes.astype(np.int64), 0
     present = np.bincount(codes) > 0
-    mapping = np.cumsum(present) - 1
-    return mapping[codes].astype(np.int64), int(present.sum())
+    mapping = np.cumsum(present, dtype=np.int64) - 1
+    return mapping[codes], int(present.sum())
 
 
 @dataclass

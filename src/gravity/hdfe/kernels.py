@@ -264,3 +264,43 @@ def _matvec(codes, w, P, col, out, lo, hi):
     out[prev, 2] += a2
     out[prev, 3] += a3
 
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _reduce_dot(bufs, p, col, q, pq):
+    """``q[:, col:col + 4] = sum_t bufs[t]`` (the threads' partial products) and
+    ``pq[col + j] = <p[:, col + j], q[:, col + j]>``."""
+    t_count = bufs.shape[0]
+    for g in range(bufs.shape[1]):
+        for j in range(4):
+            s = bufs[0, g, j]
+            for t in range(1, t_count):
+                s += bufs[t, g, j]
+            q[g, col + j] = s
+            pq[col + j] += p[g, col + j] * s
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _update(X, r, p, q, inv, alpha, rz):
+    """``X += alpha p``, ``r -= alpha q`` (per column) and ``rz = <r, inv * r>``."""
+    width = X.shape[1]
+    for g in range(X.shape[0]):
+        ig = inv[g]
+        for j in range(width):
+            a = alpha[j]
+            X[g, j] += a * p[g, j]
+            rj = r[g, j] - a * q[g, j]
+            r[g, j] = rj
+            rz[j] += rj * rj * ig
+
+
+@nb.njit(cache=_CACHE, nogil=True)
+def _direction(p, r, inv, beta):
+    """``p = inv * r + beta p`` (per column; ``beta = 0`` with ``p`` cleared for the
+    columns that have stopped, marked by a negative ``beta``)."""
+    width = p.shape[1]
+    for g in range(p.shape[0]):
+        ig = inv[g]
+        for j in range(width):
+            b = beta[j]
+            p[g, j] = 0.0 if b < 0 else ig * r[g, j] + b * p[g, j]
