@@ -105,10 +105,12 @@ def build_result(
     keep_design: bool = False,
     extra: Mapping[str, Any] | None = None,
     reuse: FitRecord | None = None,
+    fitted: np.ndarray | None = None,
 ) -> RegressionResults:
     """Assemble the record: bread ``(X~' W X~)^{-1}``, scores ``x~_i score_base_i``.
     ``reuse``: a record of the same sample whose level labels and cluster codes are
-    taken (``data`` is then not read)."""
+    taken (``data`` is then not read); ``fitted``: the inverse link of ``eta`` when the
+    caller has it."""
     n = md.nobs
     pw = np.ones(n) if md.weights is None else md.weights
     off = np.zeros(n) if md.offset is None else md.offset
@@ -136,7 +138,8 @@ def build_result(
         names = [INTERCEPT] + names
         fe_component = np.zeros(n)
         xt = np.empty((0, n))
-    fitted = family.inverse_link(eta)
+    if fitted is None:
+        fitted = family.inverse_link(eta)
     record = FitRecord(
         family=family, formula=md.formula, names=tuple(names), beta=np.asarray(beta),
         bread=bread, scores=scores, sigma2=sigma2, spec=spec, ssc=rule, settings=settings,

@@ -205,7 +205,11 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     y = md.y
     mu = fam.inverse_link(eta)
     weights = res.weights * scale  # the variance weights scale with mu (Poisson)
-    score_base = pw * fam.score_factor(eta) * (y - mu)
+    score_base = y - mu
+    if not isinstance(fam, Poisson):  # h = mu' / V(mu) is 1 for the canonical link
+        score_base *= fam.score_factor(eta)
+    if md.weights is not None:
+        score_base *= pw
     bound = fam.bind(y, pw)
     eta0 = np.full(n, fam.null_eta(y, pw))
     deviance, null_deviance = bound.deviance(eta), bound.deviance(eta0)
@@ -223,6 +227,7 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     return build_result(
         md=md, data=data, family=fam, beta=b, eta=eta, xt=res.xt, weights=weights,
         score_base=score_base, spec=spec, rule=rule, settings=fit_settings, sigma2=None,
+        fitted=mu,
         dropped_regressors=res.dropped_names, iterations=iterations or res.iterations,
         converged=res.converged, stats=stats, keep_design=fam.binary, extra=extra,
         reuse=reuse)
