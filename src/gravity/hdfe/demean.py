@@ -52,6 +52,8 @@ import numpy as np
 NUMPY_MAX_ROWS = 20_000
 #: rows per thread below which the passes run on one thread
 MIN_ROWS_PER_THREAD = 50_000
+#: designs with fewer levels update the coefficients in NumPy (cheap at that size)
+SMALL_LEVELS = 20_000
 _POOL: dict[int, ThreadPoolExecutor] = {}
 
 
@@ -90,6 +92,22 @@ class _Passes(Protocol):
     def subtract(self, Y: np.ndarray, X: np.ndarray) -> None: ...
 
 
+def _update(X: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray, inv: np.ndarray,
+            alpha: np.ndarray, rz: np.ndarray) -> None:
+    """``X += alpha p``, ``r -= alpha q`` (per column), ``rz = <r, inv * r>`` (NumPy
+    version of ``kernels._update``)."""
+    X += p * alpha
+    r -= q * alpha
+    rz[:] = np.einsum("gk,gk->k", r, r * inv[:, None])
+
+
+def _direction(p: np.ndarray, r: np.ndarray, inv: np.ndarray, beta: np.ndarray) -> None:
+    """``p = inv * r + beta p``; zero where ``beta < 0`` (NumPy ``kernels._direction``)."""
+    p *= np.maximum(beta, 0.0)
+    p += r * inv[:, None]
+    p[:, beta < 0] = 0.0
+
+
 class _NumpyPasses:
     """The passes with ``np.bincount`` (small samples)."""
 
@@ -124,15 +142,11 @@ class _NumpyPasses:
 
     def update(self, X: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray,
                inv: np.ndarray, alpha: np.ndarray, rz: np.ndarray) -> None:
-        X += p * alpha
-        r -= q * alpha
-        rz[:] = np.einsum("gk,gk->k", r, r * inv[:, None])
+        _update(X, r, p, q, inv, alpha, rz)
 
     def direction(self, p: np.ndarray, r: np.ndarray, inv: np.ndarray,
                   beta: np.ndarray) -> None:
-        p *= np.maximum(beta, 0.0)
-        p += r * inv[:, None]
-        p[:, beta < 0] = 0.0
+        _direction(p, r, inv, beta)
 
     def subtract(self, Y: np.ndarray, X: np.ndarray) -> None:
         for k in range(Y.shape[0]):
@@ -155,6 +169,8 @@ class _NumbaPasses:
         self._matvec = (kernels._matvec2 if q == 2 else kernels._matvec3 if q == 3
                         else kernels._matvec)
         self._bufs: np.ndarray | None = None  # the threads' partial products
+        # few levels: the coefficient updates in NumPy (no kernels to compile for them)
+        self.small = n_levels < SMALL_LEVELS
 
     def width(self, k: int) -> int:
         return -(-k // self.k.WIDTH) * self.k.WIDTH
@@ -204,15 +220,26 @@ class _NumbaPasses:
                 continue
             self._run(self._matvec, lambda j, lo, hi, col=col:
                       (self.gcodes, w, P, col, bufs[j], lo, hi))
-            self.k._reduce_dot(bufs, P, col, q, pq)
+            if self.small:
+                block = q[:, col:col + self.k.WIDTH]
+                np.sum(bufs, axis=0, out=block)
+                pq[col:col + self.k.WIDTH] = np.einsum("gk,gk->k", P[:, col:col + 4], block)
+            else:
+                self.k._reduce_dot(bufs, P, col, q, pq)
 
     def update(self, X: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray,
                inv: np.ndarray, alpha: np.ndarray, rz: np.ndarray) -> None:
+        if self.small:
+            _update(X, r, p, q, inv, alpha, rz)
+            return
         rz[:] = 0.0
         self.k._update(X, r, p, q, inv, alpha, rz)
 
     def direction(self, p: np.ndarray, r: np.ndarray, inv: np.ndarray,
                   beta: np.ndarray) -> None:
+        if self.small:
+            _direction(p, r, inv, beta)
+            return
         self.k._direction(p, r, inv, beta)
 
     def subtract(self, Y: np.ndarray, X: np.ndarray) -> None:
