@@ -111,7 +111,9 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
     w = md.weights
     ww = np.ones(md.nobs) if w is None else w
     fe = md.fixed_effects
-    work = np.ascontiguousarray(np.column_stack([md.y, md.X]).T)
+    work = np.empty((1 + md.X.shape[1], md.nobs))  # rows: y, then the regressors
+    work[0] = md.y
+    work[1:] = md.X.T
     iterations = 0
     if fe is not None:
         info = fe.demean_inplace(work, w, tol=config.tol, maxiter=config.maxiter)
