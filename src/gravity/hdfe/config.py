@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-#: demeaning algorithms: ``"cg"`` (symmetric Kaczmarz sweeps accelerated by conjugate
-#: gradients, numba) and ``"map"`` (plain NumPy alternating projections, the reference)
+#: demeaning algorithms: ``"cg"`` (preconditioned conjugate gradients on the
+#: fixed-effect coefficients, numba; see :mod:`gravity.hdfe.demean`) and ``"map"``
+#: (plain NumPy alternating projections, the reference)
 METHODS = ("cg", "map")
 
 
