@@ -162,9 +162,6 @@ class _NumbaPasses:
         self.k = kernels
         self.gcodes = gcodes
         self.g = n_levels
-        n = gcodes.shape[1]
-        t = max(1, min(_threads(), n // MIN_ROWS_PER_THREAD))
-        self.bounds = [n * j // t for j in range(t + 1)]
         q = gcodes.shape[0]
         self._matvec = (kernels._matvec2 if q == 2 else kernels._matvec3 if q == 3
                         else kernels._matvec)
@@ -175,8 +172,17 @@ class _NumbaPasses:
     def width(self, k: int) -> int:
         return -(-k // self.k.WIDTH) * self.k.WIDTH
 
+    @property
+    def bounds(self) -> list[int]:
+        """Row spans of the threads (:func:`_threads`, at least
+        :data:`MIN_ROWS_PER_THREAD` rows each)."""
+        n = self.gcodes.shape[1]
+        t = max(1, min(_threads(), n // MIN_ROWS_PER_THREAD))
+        return [n * j // t for j in range(t + 1)]
+
     def _run(self, fn: Any, args_of: Callable[..., tuple[Any, ...]]) -> None:
-        spans = list(zip(self.bounds[:-1], self.bounds[1:], strict=True))
+        bounds = self.bounds
+        spans = list(zip(bounds[:-1], bounds[1:], strict=True))
         if len(spans) == 1:
             fn(*args_of(0, *spans[0]))
             return
@@ -210,8 +216,9 @@ class _NumbaPasses:
 
     def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray, q: np.ndarray,
                pq: np.ndarray) -> None:
-        if self._bufs is None or self._bufs.shape[1] != self.g:
-            self._bufs = np.empty((len(self.bounds) - 1, self.g, self.k.WIDTH))
+        shape = (len(self.bounds) - 1, self.g, self.k.WIDTH)
+        if self._bufs is None or self._bufs.shape != shape:
+            self._bufs = np.empty(shape)
         bufs = self._bufs
         pq[:] = 0.0
         for col in range(0, P.shape[1], self.k.WIDTH):
@@ -342,8 +349,17 @@ class FixedEffects:
         gcodes = np.empty((len(codes), self.n), dtype=code_type)
         for row, q in enumerate(self._order):
             np.add(codes[q], self.offsets[q], out=gcodes[row], casting="unsafe")
-        self._passes: _Passes = (_NumpyPasses if self.n < NUMPY_MAX_ROWS
-                                 else _NumbaPasses)(gcodes, n_levels)
+        self._gcodes, self._n_levels = gcodes, n_levels
+        self._engines: dict[str, _Passes] = {}
+
+    @property
+    def _passes(self) -> _Passes:
+        """The NumPy passes under :data:`NUMPY_MAX_ROWS` rows, else the numba ones."""
+        kind = "numpy" if self.n < NUMPY_MAX_ROWS else "numba"
+        if kind not in self._engines:
+            self._engines[kind] = (_NumpyPasses if kind == "numpy" else _NumbaPasses)(
+                self._gcodes, self._n_levels)
+        return self._engines[kind]
 
     @property
     def n_fe(self) -> int:
