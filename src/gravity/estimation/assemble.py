@@ -55,7 +55,7 @@ def level_labels(data: pd.DataFrame, term: tuple[str, ...], mask: np.ndarray,
     """Labels of each level (by code) of a fixed-effect term on the sample rows."""
     first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
     rows = np.flatnonzero(mask)
-    first[codes[::-1]] = rows[::-1]
+    first[codes[::-1]] = rows[::-1]  # the last write is the first row of each level
     if len(term) == 1:
         return pd.Index(data[term[0]].to_numpy()[first], name=term[0])
     return pd.MultiIndex.from_arrays([data[c].to_numpy()[first] for c in term],
@@ -117,7 +117,9 @@ def build_result(
     X, names = md.X, list(md.names)
     bread = inverse_gram(xt, weights)
     scores = (xt * score_base).T
-    fe_component = eta - off - X @ beta
+    fe_component = eta - X @ beta if X.shape[1] else eta.copy()
+    if md.offset is not None:
+        fe_component -= off
     fe_codes = tuple(md.user_fe_codes)
     if md.intercept_as_fe:
         wsum = float(weights.sum())

@@ -131,14 +131,18 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
         raise EstimationError("nothing to estimate: no regressors and no fixed effects")
     beta = solve_normal(xt, ww, yt) if xt.shape[0] else np.zeros(0)
     u = yt - beta @ xt
-    rss = float(ww @ (u * u))
+
+    def wss(v: np.ndarray) -> float:  # sum of w v^2 (no product with unit weights)
+        return float(v @ v) if w is None else float(ww @ (v * v))
+
+    rss = wss(u)
     n = md.nobs
-    tss_within = float(ww @ yt**2) if not md.intercept_as_fe and fe is not None else None
+    tss_within = wss(yt) if not md.intercept_as_fe and fe is not None else None
     if md.intercept_as_fe or fe is not None:
         ybar = (ww @ md.y) / ww.sum()
-        tss = float(ww @ ((md.y - ybar) ** 2))
+        tss = wss(md.y - ybar)
     else:
-        tss = float(ww @ md.y**2)
+        tss = wss(md.y)
     if tss_within == 0.0 or (md.intercept_as_fe and tss == 0.0):
         raise EstimationError(
             f"the outcome '{f.outcome}' does not vary within the fixed effects"
@@ -150,7 +154,7 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
     eta = md.y - u
     return build_result(  # type: ignore[return-value]
         md=md, data=data, family=Gaussian(), beta=beta, eta=eta, xt=xt, weights=ww,
-        score_base=ww * u, spec=spec, rule=rule, settings=fit_settings,
+        score_base=u if w is None else ww * u, spec=spec, rule=rule, settings=fit_settings,
         sigma2=rss / (n - 1) if n > 1 else float("nan"), dropped_regressors=dropped,
         iterations=iterations, converged=True, keep_design=True,
         stats={"rss": rss, "tss": tss, "tss_within": tss_within})
