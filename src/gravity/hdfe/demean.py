@@ -30,7 +30,9 @@ large sample); the rows are split across threads (each thread sums into its own 
 of the coefficients; the kernels release the GIL). The fixed effect whose codes come
 in the longest runs (the data sorted by it) has its sums kept in a register over each
 run. Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy
-(``np.bincount``), so that small fits never wait for numba's compiler.
+(``np.bincount``), so that small fits never wait for numba's compiler, except inside
+:func:`compiled_kernels` (many fits in a row, e.g. one per product: the compiled
+kernels then pay for themselves).
 
 Callers can warm-start: any vector that differs from ``y`` by an element of the range
 of ``D`` (e.g. the previous residual of a slowly changing working response) has the
@@ -40,8 +42,11 @@ same ``M y`` and converges in fewer steps.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,10 +60,30 @@ MIN_ROWS_PER_THREAD = 50_000
 #: designs with fewer levels update the coefficients in NumPy (cheap at that size)
 SMALL_LEVELS = 20_000
 _POOL: dict[int, ThreadPoolExecutor] = {}
+_COMPILED: ContextVar[bool] = ContextVar("gravity_compiled_kernels", default=False)
+
+
+@contextmanager
+def compiled_kernels() -> Iterator[None]:
+    """Demean with the compiled (numba) kernels at every sample size in the block."""
+    token = _COMPILED.set(True)
+    try:
+        yield
+    finally:
+        _COMPILED.reset(token)
+
+
+def _numpy_size(n: int) -> bool:
+    """Whether a sample of ``n`` rows is demeaned by the NumPy engine."""
+    return n < NUMPY_MAX_ROWS and not _COMPILED.get()
 
 
 def _threads() -> int:
-    """Threads for the passes: ``NUMBA_NUM_THREADS`` when set, else the CPU count."""
+    """Threads for the passes: numba's thread count once numba is loaded (it follows
+    ``numba.set_num_threads``), else ``NUMBA_NUM_THREADS`` when set, else the CPU count."""
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return max(1, int(numba.get_num_threads()))
     env = os.environ.get("NUMBA_NUM_THREADS", "")
     return max(1, int(env)) if env.isdigit() else max(1, os.cpu_count() or 1)
 
@@ -354,8 +379,9 @@ class FixedEffects:
 
     @property
     def _passes(self) -> _Passes:
-        """The NumPy passes under :data:`NUMPY_MAX_ROWS` rows, else the numba ones."""
-        kind = "numpy" if self.n < NUMPY_MAX_ROWS else "numba"
+        """The NumPy passes under :data:`NUMPY_MAX_ROWS` rows (outside
+        :func:`compiled_kernels`), else the numba ones."""
+        kind = "numpy" if _numpy_size(self.n) else "numba"
         if kind not in self._engines:
             self._engines[kind] = (_NumpyPasses if kind == "numpy" else _NumbaPasses)(
                 self._gcodes, self._n_levels)
