@@ -40,10 +40,13 @@ from .design import ModelData
 from .families import BoundFamily
 
 #: the demeaning tolerance of the next IRLS step: this factor times the last relative
-#: change in deviance (floored at the configured tolerance)
-INNER_TOL_FACTOR = 1e-3
-#: loosest demeaning tolerance (first IRLS step, working response only)
-INNER_TOL_START = 1e-4
+#: change in deviance (floored at the configured tolerance). Measured with the
+#: coefficient-space engine: 1e-2 needs the same IRLS steps as 1e-3 and 11-16% fewer
+#: passes over the data (benchmark panel 300x55; Yotov et al. chapter 1 PPMLs)
+INNER_TOL_FACTOR = 1e-2
+#: loosest demeaning tolerance (the second IRLS step; the first demeans the working
+#: response with the regressors, at the collinearity check's tolerance)
+INNER_TOL_START = 1e-3
 #: the regressors are demeaned at least this precisely for the collinearity check
 COLLINEARITY_DEMEAN_TOL = 1e-8
 
