@@ -93,3 +93,16 @@ def test_group_weights_equal_bincount(monkeypatch):
     monkeypatch.setattr(demean, "NUMPY_MAX_ROWS", 0)
     expected = np.concatenate([np.bincount(c, weights=w) for c in codes])
     np.testing.assert_array_equal(fe.group_weights(w), expected)
+
+
+@pytest.mark.parametrize("n", [5, 40_000, 70_001])
+def test_weighted_cross_equals_dense_product(n):
+    """The blocked ``A W B'`` equals the product with the full weighted copy."""
+    from gravity.hdfe.cross import weighted_cross
+
+    rng = np.random.default_rng(n)
+    A, B, w = rng.normal(size=(3, n)), rng.normal(size=(2, n)), rng.exponential(size=n)
+    np.testing.assert_allclose(weighted_cross(A, w, B), (A * w) @ B.T, rtol=1e-12,
+                               atol=1e-12 * n)
+    np.testing.assert_allclose(weighted_cross(A, w), (A * w) @ A.T, rtol=1e-12,
+                               atol=1e-12 * n)
