@@ -448,22 +448,25 @@ def prune_fixed_effects(md: ModelData, drop_singletons: bool, drop_all_zero: boo
     Every rule only ever removes rows, so the alternation reaches the same fixed
     point as applying them jointly.
     """
+    rules = ([False] if drop_all_zero else []) + ([True] if drop_all_one else []) \
+        + (["singleton"] if drop_singletons else [])
     total = 0
-    outcomes = ([False] if drop_all_zero else []) + ([True] if drop_all_one else [])
-    while md.fe_codes and md.nobs:
-        changed = 0
-        for flip in outcomes:
-            yy = 1.0 - md.y if flip else md.y
-            pr = prune_groups(md.fe_codes, yy, drop_singletons=False, drop_all_zero=True)
-            if pr.all_zero:
-                md.subset(pr.keep, "separated_fe")
-                changed += pr.all_zero
-        if drop_singletons:
+    clean = 0  # rules in a row at their fixed point (each call iterates to its own)
+    turn = 0
+    while rules and md.fe_codes and md.nobs and clean < len(rules):
+        rule = rules[turn % len(rules)]
+        turn += 1
+        if rule == "singleton":
             pr = prune_groups(md.fe_codes, md.y, drop_singletons=True, drop_all_zero=False)
-            if pr.singletons:
-                md.subset(pr.keep, "singleton")
-                changed += pr.singletons
-        total += changed
-        if not changed:
-            break
+            dropped, reason = pr.singletons, "singleton"
+        else:
+            yy = 1.0 - md.y if rule else md.y
+            pr = prune_groups(md.fe_codes, yy, drop_singletons=False, drop_all_zero=True)
+            dropped, reason = pr.all_zero, "separated_fe"
+        if dropped:
+            md.subset(pr.keep, reason)
+            total += dropped
+            clean = 1
+        else:
+            clean += 1
     return total

@@ -80,13 +80,18 @@ def prune_groups(
         return PruneResult(keep, 0, 0)
     positive = None if y is None else (y > 0)
     sizes = [int(codes.max()) + 1 if codes.size else 0 for codes in fe_codes]
-    changed = True
-    while changed:
-        changed = False
-        for codes, size in zip(fe_codes, sizes, strict=True):
+    # a fixed effect needs another look only after another one dropped rows (its own
+    # rules remove whole groups, which creates no new offender in it)
+    stale = [True] * len(fe_codes)
+    everyone = True
+    while any(stale):
+        for q, (codes, size) in enumerate(zip(fe_codes, sizes, strict=True)):
+            if not stale[q]:
+                continue
+            stale[q] = False
+            before = n_single + n_zero
             # counts over the kept rows without compressing the codes: while every
             # row is kept the plain counts, afterwards the kept rows as weights
-            everyone = bool(keep.all())
             if drop_singletons:
                 counts = np.bincount(codes, minlength=size) if everyone \
                     else np.bincount(codes, weights=keep, minlength=size)
@@ -95,7 +100,6 @@ def prune_groups(
                 if k:
                     keep &= ~bad
                     n_single += k
-                    changed = True
                     everyone = False
             if drop_all_zero and positive is not None:
                 npos = np.bincount(codes, weights=positive if everyone else positive & keep,
@@ -105,7 +109,9 @@ def prune_groups(
                 if k:
                     keep &= ~bad
                     n_zero += k
-                    changed = True
+                    everyone = False
+            if n_single + n_zero > before:
+                stale = [s or r != q for r, s in enumerate(stale)]
     return PruneResult(keep, n_single, n_zero)
 
 
