@@ -106,3 +106,24 @@ def test_weighted_cross_equals_dense_product(n):
                                atol=1e-12 * n)
     np.testing.assert_allclose(weighted_cross(A, w), (A * w) @ A.T, rtol=1e-12,
                                atol=1e-12 * n)
+
+
+def test_sweep_engine_for_scattered_codes_equals_the_coefficient_engine(monkeypatch):
+    """Large designs whose codes jump around in memory use the sweep engine; both
+    engines give the weighted least-squares residual."""
+    codes, w, Y = _problem(3, seed=3)
+    monkeypatch.setattr(demean, "NUMPY_MAX_ROWS", 0)
+    coef = FixedEffects(codes)
+    assert coef.engine == "coefficients"  # small: in cache wherever the codes point
+    monkeypatch.setattr(demean, "CACHE_BYTES", 0)
+    sweep = FixedEffects(codes)  # random codes: a jump on almost every row
+    assert sweep.engine == "sweep"
+    assert FixedEffects([np.sort(codes[0]), np.sort(codes[1])]).engine == "coefficients"
+    r1, i1 = coef.demean(Y, w, tol=1e-12)
+    r2, i2 = sweep.demean(Y, w, tol=1e-12)
+    assert i1.converged.all() and i2.converged.all()
+    D = np.hstack([np.eye(int(c.max()) + 1)[c] for c in codes])
+    sw = np.sqrt(w)
+    exact = Y - D @ np.linalg.lstsq(D * sw[:, None], Y * sw[:, None], rcond=None)[0]
+    for r in (r1, r2):
+        np.testing.assert_allclose(r, exact, rtol=0, atol=1e-8 * np.abs(Y).max())

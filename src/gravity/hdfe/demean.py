@@ -59,6 +59,14 @@ NUMPY_MAX_ROWS = 20_000
 MIN_ROWS_PER_THREAD = 50_000
 #: designs with fewer levels update the coefficients in NumPy (cheap at that size)
 SMALL_LEVELS = 20_000
+#: the coefficient engine's arrays (all levels, 4 columns, one copy per thread and the
+#: coefficients) up to this many bytes stay in cache wherever the codes point ...
+CACHE_BYTES = 8 << 20
+#: ... and beyond it they are still read and written in order when, per row, fewer
+#: than this many codes (summed over the fixed effects) jump more than
+#: :data:`JUMP` levels from the previous row's; otherwise the sweep engine is used
+MAX_JUMPS_PER_ROW = 0.5
+JUMP = 16
 _POOL: dict[int, ThreadPoolExecutor] = {}
 _COMPILED: ContextVar[bool] = ContextVar("gravity_compiled_kernels", default=False)
 
@@ -280,6 +288,28 @@ class _NumbaPasses:
                       (self.gcodes, X, col, Y, lo, hi))
 
 
+def _solve_sweep(codes: np.ndarray, offsets: np.ndarray, sizes: np.ndarray,
+                 inv: np.ndarray, Y: np.ndarray, w: np.ndarray, tol: float, maxiter: int,
+                 iters: np.ndarray, conv: np.ndarray) -> None:
+    """``Y <- M Y`` by the sweep engine (:mod:`gravity.hdfe.kernels_sweep`): symmetric
+    Kaczmarz sweeps accelerated by conjugate gradients (Correia 2017; Hernandez-Ramos,
+    Escalante and Raydan 2011), one column per thread. Each pass touches the means of
+    one or two fixed effects only: the engine for large designs whose codes jump around
+    in memory (see :class:`FixedEffects`)."""
+    from .kernels_sweep import _demean_column
+
+    def one(j: int) -> None:
+        iters[j], conv[j] = _demean_column(Y[j], w, codes, inv, offsets, sizes, tol, maxiter)
+
+    k = Y.shape[0]
+    threads = min(k, _threads())
+    if threads <= 1:
+        for j in range(k):
+            one(j)
+        return
+    list(_pool(threads).map(one, range(k)))
+
+
 def _solve(passes: _Passes, n_fe: int, Y: np.ndarray, w: np.ndarray, tol: float,
            maxiter: int, iters: np.ndarray, conv: np.ndarray) -> None:
     """``Y <- M Y`` in place by preconditioned CG on the coefficients (module docstring)."""
@@ -352,6 +382,16 @@ def demean_columns(demean_inplace, Y: np.ndarray, weights: np.ndarray | None, to
 class FixedEffects:
     """Fixed-effect structure for repeated weighted demeaning.
 
+    Two engines, chosen once from the design (``engine``): the coefficient engine
+    (module docstring), unless its arrays (``G`` levels x 4 columns, per thread) exceed
+    :data:`CACHE_BYTES` *and* the codes jump around in memory from row to row (more
+    than :data:`MAX_JUMPS_PER_ROW` jumps of over :data:`JUMP` levels per row, on the
+    first million rows), e.g. millions of levels in random order: then the sweep
+    engine (:func:`_solve_sweep`), whose passes touch one or two fixed effects' means
+    at a time. Measured: 2 million rows, 3 x 100,000 random levels, 3 columns: 1.3 s
+    (sweep) against 4.2 s (coefficients); the 4.9 million-row benchmark panel (sorted
+    by pair): the coefficient engine twice as fast as the sweep engine.
+
     Parameters
     ----------
     codes : list of int arrays (dense 0..G_q-1 codes, each of length N)
@@ -376,6 +416,18 @@ class FixedEffects:
             np.add(codes[q], self.offsets[q], out=gcodes[row], casting="unsafe")
         self._gcodes, self._n_levels = gcodes, n_levels
         self._engines: dict[str, _Passes] = {}
+        self._sweep_codes: np.ndarray | None = None
+        self.engine = "coefficients"
+        footprint = n_levels * 8 * 4 * (2 + _threads())
+        if footprint > CACHE_BYTES and self.n >= NUMPY_MAX_ROWS and len(codes) > 1:
+            head = gcodes[:, :1_000_000]
+            jumps = float(np.mean(np.abs(np.diff(head, axis=1)) > JUMP, axis=1).sum()) \
+                if head.shape[1] > 1 else 0.0
+            if jumps > MAX_JUMPS_PER_ROW:
+                self.engine = "sweep"
+                self._sweep_codes = np.ascontiguousarray(
+                    np.vstack(codes).astype(np.int32 if self.sizes.max() < 2**31 - 1
+                                            else np.int64))
 
     @property
     def _passes(self) -> _Passes:
@@ -416,7 +468,13 @@ class FixedEffects:
         iters = np.zeros(k, dtype=np.int64)
         conv = np.zeros(k, dtype=np.bool_)
         if k and self.n:
-            _solve(self._passes, self.n_fe, work, w, float(tol), int(maxiter), iters, conv)
+            if self._sweep_codes is not None and not _numpy_size(self.n):
+                _solve_sweep(self._sweep_codes, self.offsets, self.sizes,
+                             self.inverse_group_weights(w), work, w, float(tol),
+                             int(maxiter), iters, conv)
+            else:
+                _solve(self._passes, self.n_fe, work, w, float(tol), int(maxiter), iters,
+                       conv)
         elif k:
             conv[:] = True
         return DemeanInfo(iters, conv)
