@@ -443,6 +443,14 @@ class FixedEffects:
     def n_fe(self) -> int:
         return int(self.sizes.size)
 
+    @property
+    def global_codes(self) -> np.ndarray:
+        """The ``(Q, N)`` codes the engine reads: level offsets added, the fixed
+        effects in the engine's order (a fingerprint of the design; read-only)."""
+        view = self._gcodes.view()
+        view.flags.writeable = False
+        return view
+
     def group_weights(self, w: np.ndarray) -> np.ndarray:
         """Concatenated per-group sums of weights (fixed effects in the order given)."""
         return self._passes.group_sums(np.ascontiguousarray(w, dtype=np.float64))
