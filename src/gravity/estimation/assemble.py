@@ -26,7 +26,7 @@ from ..inference.vcov import SSC, VcovSpec, spec_codes
 from .design import INTERCEPT, ModelData
 from .families import Family
 from .irls import inverse_gram
-from .record import FitRecord, FitSettings, LazyStat
+from .record import FitRecord, FitSettings, LoglikFromDeviance
 from .results import RESULT_CLASSES, RegressionResults
 
 R = TypeVar("R", bound=RegressionResults)
@@ -101,7 +101,7 @@ def build_result(
     dropped_regressors: list[str],
     iterations: int,
     converged: bool,
-    stats: Mapping[str, float | LazyStat | None],
+    stats: Mapping[str, float | LoglikFromDeviance | None],
     keep_design: bool = False,
     extra: Mapping[str, Any] | None = None,
     reuse: FitRecord | None = None,

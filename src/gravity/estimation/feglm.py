@@ -21,7 +21,6 @@ and scores ``x~_i (y_i - mu_i) h_i`` (``h = mu' / V(mu)``, 1 for canonical links
 from __future__ import annotations
 
 import warnings
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,7 @@ from .design import ModelData, prepare, require_observations
 from .families import Family, Poisson, get_family
 from .irls import IRLSSettings, irls
 from .notice import first_compile_notice, irls_log
-from .record import FitRecord, FitSettings, LazyStat
+from .record import FitRecord, FitSettings, LoglikFromDeviance
 from .results import BinaryResults, PoissonResults, RegressionResults
 from .separation import drop_separated, separation_methods
 from .terms import panel_time_step, panel_tuple
@@ -172,12 +171,6 @@ def _label(v: Any, what: str) -> str | None:
     return v if isinstance(v, str) else f"{what} (array)"
 
 
-def _loglik_from_deviance(fam: Family, y: np.ndarray, pw: np.ndarray,
-                          deviance: float) -> float:
-    """``l = l_saturated - D / 2`` (for families whose deviance is ``2 (l_sat - l)``)."""
-    return fam.loglik_saturated(y, pw) - 0.5 * deviance
-
-
 def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC,
             settings: IRLSSettings, fit_settings: FitSettings,
             extra_offset: np.ndarray | None = None, estimate_slopes: bool = True,
@@ -213,12 +206,11 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     bound = fam.bind(y, pw)
     eta0 = np.full(n, fam.null_eta(y, pw))
     deviance, null_deviance = bound.deviance(eta), bound.deviance(eta0)
-    loglik: float | LazyStat
-    null_loglik: float | LazyStat
+    loglik: float | LoglikFromDeviance
+    null_loglik: float | LoglikFromDeviance
     if type(fam).deviance is Family.deviance:
         # l = l_saturated - D / 2, computed on first use (log y! of every outcome)
-        loglik = LazyStat(partial(_loglik_from_deviance, fam, y, pw, deviance))
-        null_loglik = LazyStat(partial(_loglik_from_deviance, fam, y, pw, null_deviance))
+        loglik, null_loglik = LoglikFromDeviance(deviance), LoglikFromDeviance(null_deviance)
     else:
         loglik, null_loglik = fam.loglik(y, eta, pw), fam.loglik(y, eta0, pw)
     stats = {"deviance": deviance, "null_deviance": null_deviance,

@@ -8,7 +8,7 @@ labels of each fixed effect's levels. It never holds the caller's DataFrame.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,12 +50,12 @@ class FitSettings:
 
 
 @dataclass(frozen=True)
-class LazyStat:
-    """A fit statistic computed on first use (a log-likelihood needs ``log y!`` of every
-    outcome, which the estimation itself never does); ``compute`` must be picklable
-    (a module-level function or a ``functools.partial`` of one)."""
+class LoglikFromDeviance:
+    """A log-likelihood ``l = l_saturated - D / 2`` (families whose deviance is
+    ``2 (l_saturated - l)``), computed on first use from the record's outcome and prior
+    weights: the estimation itself never needs ``log y!`` of every outcome."""
 
-    compute: Callable[[], float]
+    deviance: float
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class FitRecord:
     cluster_map: Mapping[tuple[str, ...], np.ndarray]  # cluster codes on the sample
     iterations: int
     converged: bool
-    stats: Mapping[str, float | LazyStat | None]
+    stats: Mapping[str, float | LoglikFromDeviance | None]
     warnings: tuple[Any, ...] = ()
     xt: np.ndarray | None = None  # (K, N) demeaned regressors at the final weights
     irls_weights: np.ndarray | None = None  # prior x variance weights at the solution

@@ -38,7 +38,7 @@ from ..inference.vcov import (
 )
 from ..inference.wald import WaldTest, wald_test
 from .design import regressor_columns
-from .record import FitRecord, LazyStat
+from .record import FitRecord, LoglikFromDeviance
 from .summary import REASONS, Summary
 from .terms import make_panel
 from .wild import wild_bootstrap
@@ -127,11 +127,12 @@ class RegressionResults:
 
     def _stat(self, name: str) -> float | None:
         v = self._record.stats.get(name)
-        if isinstance(v, LazyStat):
-            cache = self.__dict__.setdefault("_lazy_stats", {})
-            if name not in cache:
-                cache[name] = v.compute()
-            v = cache[name]
+        if isinstance(v, LoglikFromDeviance):
+            if "_loglik_saturated" not in self.__dict__:
+                rec = self._record
+                self.__dict__["_loglik_saturated"] = rec.family.loglik_saturated(
+                    rec.y, rec.prior_weights)
+            return float(self.__dict__["_loglik_saturated"] - 0.5 * v.deviance)
         return None if v is None else float(v)
 
     @property
