@@ -69,7 +69,7 @@ def pack_state(state: dict[str, Any]) -> dict[str, Any]:
     out = dict(state)
     for name, value in (("prior_weights", 1.0), ("offset", 0.0)):
         a = out.get(name)
-        if _constant(a, value):
+        if isinstance(a, np.ndarray) and _constant(a, value):
             out[name] = Packed("ones" if value else "zeros", int(a.size))
     fitted, eta, family = out.get("fitted"), out.get("eta"), out.get("family")
     if isinstance(fitted, np.ndarray) and isinstance(eta, np.ndarray) and family is not None:
@@ -83,7 +83,7 @@ def pack_state(state: dict[str, Any]) -> dict[str, Any]:
     out["dropped_positions"] = {k: _narrow(v) if isinstance(v, np.ndarray) else v
                                 for k, v in out["dropped_positions"].items()}
     index = out.get("input_index")
-    if type(index) is pd.Index and index.dtype == np.int64:
+    if isinstance(index, pd.Index) and type(index) is pd.Index and index.dtype == np.int64:
         out["input_index"] = (_narrow(index.to_numpy()), index.name)
     return out
 
