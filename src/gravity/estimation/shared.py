@@ -65,7 +65,7 @@ def shared_demeaning(max_bytes: int = MAX_BYTES) -> Iterator[DemeanCache]:
 
 def _digest(a: np.ndarray) -> bytes:
     a = np.ascontiguousarray(a)
-    return hashlib.blake2b(memoryview(a.view(np.uint8).ravel()), digest_size=16).digest() + \
+    return hashlib.blake2b(a.tobytes(), digest_size=16).digest() + \
         str((a.dtype.str, a.shape)).encode()
 
 
