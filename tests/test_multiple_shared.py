@@ -84,3 +84,22 @@ def test_the_cache_shares_columns_only_when_they_are_the_same(data):
         gravity.ols("y1 ~ x1 | f1 + f2", data)
         gravity.ols("y2 ~ x1 | f1 + f2", data)
         assert cache.hits == 0 and not cache.columns
+
+
+def test_split_fits_use_the_compiled_kernels_at_every_size(data):
+    """Inside compiled_kernels() (estimate_many with a split, the Dask tasks) a small
+    sample is demeaned by the numba kernels; the NumPy engine, used outside for single
+    small fits, runs the same algorithm: the two agree to rounding."""
+    from gravity.hdfe import FixedEffects, compiled_kernels
+    from gravity.hdfe.demean import _numpy_size
+
+    codes = [data["f1"].to_numpy(), data["f2"].to_numpy()]
+    Y = data[["x1", "y1"]].to_numpy()
+    w = data["w"].to_numpy()
+    assert _numpy_size(len(data))
+    plain, _ = FixedEffects(codes).demean(Y, w, tol=1e-12)
+    with compiled_kernels():
+        assert not _numpy_size(len(data))
+        compiled, _ = FixedEffects(codes).demean(Y, w, tol=1e-12)
+    assert _numpy_size(len(data))
+    np.testing.assert_allclose(compiled, plain, rtol=0, atol=1e-10)

@@ -51,6 +51,7 @@ from ..estimation.multiple import (
     split_groups,
 )
 from ..estimation.multiple import estimate_many as estimate_in_process
+from ..hdfe import compiled_kernels
 from ..multiformula import ModelSpec, expand_formula
 from ..progress import progress
 from .dataset import SplitGroup, open_split_dataset, write_split_dataset
@@ -140,9 +141,10 @@ def estimate_many(
     specs = expand_formula(formula)
     model_function(model)
     entries: list[tuple[FitKey, Entry]] = []
-    if full:
+    if full:  # the whole sample first, with the kernels of the in-process engine
         assert data is not None
-        entries += fit_sample(data, specs, model, options, col, FULL_SAMPLE, 0)
+        with thread_limits(1 if numba_threads is None else numba_threads), compiled_kernels():
+            entries += fit_sample(data, specs, model, options, col, FULL_SAMPLE, 0)
     tmp = None
     try:
         if dataset is not None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .components import fixed_effect_parameters, n_components
 from .config import METHODS, DemeanConfig
-from .demean import DemeanInfo, FixedEffects
+from .demean import DemeanInfo, FixedEffects, compiled_kernels
 from .reference import AlternatingProjections
 
 
@@ -39,6 +39,6 @@ def make_demeaner(codes: list[np.ndarray], config: DemeanConfig | None = None) -
     return FixedEffects(codes)
 
 
-__all__ = ["AlternatingProjections", "DemeanConfig", "DemeanInfo", "Demeaner",
+__all__ = ["AlternatingProjections", "DemeanConfig", "DemeanInfo", "Demeaner", "compiled_kernels",
            "FixedEffects", "METHODS", "fixed_effect_parameters", "make_demeaner",
            "n_components"]

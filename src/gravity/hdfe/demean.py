@@ -29,7 +29,10 @@ length is the exact line search ``<r, u> / <u, (I - K) u>``). The
 kernels are compiled with numba (:mod:`gravity.hdfe.kernels`, loaded on the first
 large sample); columns are processed in parallel threads (the kernels release the
 GIL). Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy, so
-that small fits never wait for numba's compiler.
+that small fits never wait for numba's compiler, except inside :func:`compiled_kernels`
+(many fits in a row, e.g. one per product: the compiled kernels then pay for
+themselves, about 35% less CPU on 15,000-row PPMLs; the two engines agree to
+rounding, 2e-14 there).
 Callers can warm-start: any vector that differs from ``y`` by an element of the
 range of ``D`` (e.g. the previous residual of a slowly changing working
 response) has the same ``M y`` and converges in fewer steps.
@@ -38,7 +41,10 @@ response) has the same ``M y`` and converges in fewer steps.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +56,22 @@ NUMPY_MAX_ROWS = 20_000
 #: imports numba)
 FUSE_MIN = 1e-6
 _POOL: dict[int, ThreadPoolExecutor] = {}
+_COMPILED: ContextVar[bool] = ContextVar("gravity_compiled_kernels", default=False)
+
+
+@contextmanager
+def compiled_kernels() -> Iterator[None]:
+    """Demean with the compiled (numba) kernels at every sample size in the block."""
+    token = _COMPILED.set(True)
+    try:
+        yield
+    finally:
+        _COMPILED.reset(token)
+
+
+def _numpy_size(n: int) -> bool:
+    """Whether a sample of ``n`` rows is demeaned by the NumPy engine."""
+    return n < NUMPY_MAX_ROWS and not _COMPILED.get()
 
 
 def _demean_column_numpy(y: np.ndarray, w: np.ndarray, codes: np.ndarray,
@@ -111,7 +133,7 @@ def _threads() -> int:
 def _run_columns(work: np.ndarray, w: np.ndarray, codes: np.ndarray, inv: np.ndarray,
                  offsets: np.ndarray, sizes: np.ndarray, tol: float, maxiter: int,
                  iters: np.ndarray, conv: np.ndarray) -> None:
-    if work.shape[1] < NUMPY_MAX_ROWS:
+    if _numpy_size(work.shape[1]):
         kernel = _demean_column_numpy
     else:
         from .kernels import _demean_column
@@ -177,7 +199,7 @@ class FixedEffects:
 
     def group_weights(self, w: np.ndarray) -> np.ndarray:
         """Concatenated per-group sums of weights."""
-        if self.n >= NUMPY_MAX_ROWS:
+        if not _numpy_size(self.n):
             from .kernels import _group_sums
 
             out = np.empty(int(self.sizes.sum()))
