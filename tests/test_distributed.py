@@ -182,6 +182,7 @@ def test_workers_read_only_the_models_columns(panel, tmp_path):
     assert "note" not in back.columns and "other" not in back.columns
     pd.testing.assert_frame_equal(back, panel[panel["product"] == "010121"][back.columns])
     assert needed_columns(specs, {"weights": np.ones(3)}, "product") is None
+    assert needed_columns(expand_formula("y ~ Q('ln dist')"), {}, "product") is None
     many = gravity.estimate_many("y ~ ln_dist | exporter", dataset=str(tmp_path / "ds"),
                                  split="product", weights="nope")
     seq = gravity.estimate_many("y ~ ln_dist | exporter", extra, split="product",

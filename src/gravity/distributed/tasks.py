@@ -127,9 +127,11 @@ def needed_columns(specs: Sequence[ModelSpec], options: dict[str, Any], column: 
     """The columns the models read: their variables, fixed effects and slopes, the
     cluster and panel columns of ``vcov``, the ``weights``/``offset``/``exposure``
     columns and ``panel_id``, and the split column. ``None`` (read every column) when
-    an option names columns in a way not parsed here."""
+    an option names columns in a way not parsed here, or a formula quotes a name."""
     names = {column}
     for s in specs:
+        if re.search(r"[`'\"]", s.formula):  # quoted names (Q("a b")): read them all
+            return None
         names |= parse_formula(s.formula).columns()
     names |= factor_columns(specs, options.get("vcov"), options.get("panel_id"))
     vcov = options.get("vcov")
