@@ -167,16 +167,13 @@ def main() -> None:
             df, "product")]
         from threadpoolctl import threadpool_limits
 
-        from gravity.hdfe import compiled_kernels
-
         t0, c0 = time.perf_counter(), time.process_time()
-        # the same fits one by one, with the same kernels and threads as estimate_many
-        with threadpool_limits(limits=args.numba_threads), compiled_kernels():
+        # the same fits one by one, with the same threads as estimate_many
+        with threadpool_limits(limits=args.numba_threads):
             singles = [gravity.ppml(FORMULA, f, separation=sep).params.to_numpy()
                        for f in frames]  # only the coefficients are kept (memory)
         t_single, c_single = time.perf_counter() - t0, time.process_time() - c0
-        # and as a user's separate call (below 20,000 rows: the NumPy engine), every
-        # 10th product
+        # and as a user's separate call (all threads), every 10th product
         plain = {j: gravity.ppml(FORMULA, frames[j], separation=sep).params.to_numpy()
                  for j in range(0, len(frames), 10)}
         del frames

@@ -86,10 +86,10 @@ def test_the_cache_shares_columns_only_when_they_are_the_same(data):
         assert cache.hits == 0 and not cache.columns
 
 
-def test_split_fits_use_the_compiled_kernels_at_every_size(data):
-    """Inside compiled_kernels() (estimate_many with a split, the Dask tasks) a small
-    sample is demeaned by the numba kernels; the NumPy engine, used outside for single
-    small fits, runs the same algorithm: the two agree to rounding."""
+def test_compiled_kernels_at_every_size(data):
+    """Inside compiled_kernels() (an opt-in for many small fits) a small sample is
+    demeaned by the numba kernels; the NumPy engine, used outside for small fits, runs
+    the same algorithm: one demeaning agrees to rounding."""
     from gravity.hdfe import FixedEffects, compiled_kernels
     from gravity.hdfe.demean import _numpy_size
 

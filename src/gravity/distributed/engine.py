@@ -51,7 +51,6 @@ from ..estimation.multiple import (
     split_groups,
 )
 from ..estimation.multiple import estimate_many as estimate_in_process
-from ..hdfe import compiled_kernels
 from ..multiformula import ModelSpec, expand_formula
 from ..progress import progress
 from .dataset import SplitGroup, open_split_dataset, write_split_dataset
@@ -141,9 +140,9 @@ def estimate_many(
     specs = expand_formula(formula)
     model_function(model)
     entries: list[tuple[FitKey, Entry]] = []
-    if full:  # the whole sample first, with the kernels of the in-process engine
+    if full:  # the whole sample first, with the threads of the in-process engine
         assert data is not None
-        with thread_limits(1 if numba_threads is None else numba_threads), compiled_kernels():
+        with thread_limits(1 if numba_threads is None else numba_threads):
             entries += fit_sample(data, specs, model, options, col, FULL_SAMPLE, 0)
     tmp = None
     try:

@@ -30,7 +30,6 @@ from typing import Any
 
 from ..estimation.multiple import Entry, FailedFit, FitKey, factor_columns, fit_sample
 from ..formula import parse_formula
-from ..hdfe import compiled_kernels
 from ..multiformula import ModelSpec
 from .dataset import SplitGroup, read_group
 
@@ -197,7 +196,7 @@ def fit_groups(groups: Sequence[SplitGroup], ids: Sequence[int], column: str,
     process for the sequential engine reading a dataset); one list of entries per
     group, a group that cannot be read recorded alone."""
     out: list[list[tuple[FitKey, Entry]]] = []
-    with thread_limits(numba_threads), compiled_kernels():  # as the sequential split
+    with thread_limits(numba_threads):
         for group, i in zip(groups, ids, strict=True):
             try:
                 frame = read_group(group, column, columns=columns)

@@ -9,9 +9,7 @@ sample, so its numbers equal a separate fit; the work shared by the fits of a sa
 is done once: the rows of each group are located by one grouping of the split column
 (not one scan per group), the fixed-effect and cluster columns of the sample are
 factorised once (to categorical codes the estimators read directly) instead of once
-per model, the numba demeaning kernels serve every group whatever its size (the
-NumPy engine that spares a single small fit numba's compiler is slower per fit), and
-the least-squares models of a sample demean each distinct column once
+per model, and the least-squares models of a sample demean each distinct column once
 (:mod:`gravity.estimation.shared`: the outcomes of ``c()`` share their regressors'
 demeaning, the steps of ``sw()``/``csw()`` the columns they have in common).
 
@@ -36,7 +34,6 @@ import pandas as pd
 
 from ..errors import MissingColumnError, MissingValueError
 from ..formula import parse_formula
-from ..hdfe import compiled_kernels
 from ..multiformula import ModelSpec, expand_formula
 from ..progress import progress
 from .design import check_frame
@@ -232,12 +229,10 @@ def estimate_many(
     if col is not None:
         samples += split_groups(data, col, options.get("missing", "raise"))
     entries: list[tuple[FitKey, Entry]] = []
-    # one fit per group: the compiled demeaning kernels pay for themselves at every size
-    with compiled_kernels() if col is not None else nullcontext():
-        for i, (value, rows) in enumerate(progress(samples, desc="samples",
-                                                   total=len(samples), show=show_progress)):
-            frame = data if rows is None else data.take(rows)
-            entries += fit_sample(frame, specs, model, options, col, value, i)
+    for i, (value, rows) in enumerate(progress(samples, desc="samples", total=len(samples),
+                                               show=show_progress)):
+        frame = data if rows is None else data.take(rows)
+        entries += fit_sample(frame, specs, model, options, col, value, i)
     return MultipleResults(entries)
 
 
