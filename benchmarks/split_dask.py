@@ -16,10 +16,20 @@ called one by one on pre-split frames (so the per-group overhead of
 between any product's coefficients in the collection and in its separate single fit,
 and between gravity and fixest.
 
+CPU seconds are also reported, because they do not depend on what else the machine
+runs: the sequential process's, the cluster's workers' (``client.run`` of
+``time.process_time``) and this process's during the cluster call (the client and
+the scheduler of the LocalCluster live here). From them, the speed-up that the
+cluster would reach on an otherwise idle machine with ``--workers`` cores:
+``sequential CPU / max((workers CPU + client CPU) / workers, client CPU)``.
+
 Usage::
 
     python benchmarks/split_dask.py                       # 1000 products, 100 countries, 5 years
     python benchmarks/split_dask.py --products 100 --no-fixest
+
+R fixest runs once per thread count of ``--fixest-threads`` (default 1 and 2: on a
+loaded machine its OpenMP threads can spend more CPU waiting than working).
 """
 
 from __future__ import annotations
@@ -79,7 +89,7 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_fixest(csv: Path, nthreads: int) -> dict | None:
+def run_fixest(csv: Path, nthreads: int, env: dict[str, str]) -> dict | None:
     lib = os.environ.get("R_FIXEST_LIB", str(Path.home() / ".cache" / "r-fixest"))
     if shutil.which("Rscript") is None or not Path(lib).exists():
         print("fixest: Rscript or the fixest library is missing, skipped")
@@ -87,7 +97,7 @@ def run_fixest(csv: Path, nthreads: int) -> dict | None:
     cmd = ["/usr/bin/time", "-f", "%M", "Rscript", str(R_SCRIPT), str(csv), FORMULA,
            "product", "--nthreads", str(nthreads)]
     done = subprocess.run(cmd, capture_output=True, text=True,
-                          env={**os.environ, "R_FIXEST_LIB": lib}, check=False)
+                          env={**env, "R_FIXEST_LIB": lib}, check=False)
     if done.returncode != 0:
         print("fixest failed:", done.stderr[-2000:])
         return None
@@ -103,26 +113,31 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--density", type=float, default=0.3)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--fixest-threads", type=int, default=2)
+    ap.add_argument("--fixest-threads", default="1,2",
+                    help="fixest's thread counts, each run in turn (comma-separated)")
     ap.add_argument("--no-fixest", action="store_true")
     ap.add_argument("--separation", default="fe",
                     help="gravity's separation checks (default fe: fixest's own rule)")
     ap.add_argument("--numba-threads", type=int, default=1,
                     help="numba and BLAS threads of sequential gravity (workers: 1 each)")
     ap.add_argument("--out", default=None, help="append the table to this markdown file")
+    ap.add_argument("--chunk-size", type=int, default=None,
+                    help="groups per Dask task (default: estimate_many's plan)")
     args = ap.parse_args()
+    env = dict(os.environ)  # for R: never the variables Dask sets for its workers
     warnings.simplefilter("ignore")
     os.environ["PYTHONWARNINGS"] = "ignore"  # the workers' too
     import numba
+    import psutil
 
     import gravity
-    from gravity.distributed import write_split_dataset
+    from gravity.distributed import local_cluster, write_split_dataset
 
     numba.set_num_threads(args.numba_threads)
     sep = tuple(args.separation.split(","))
 
     tmp = Path(tempfile.mkdtemp(prefix="gravity-bench-split-"))
-    lines = [f"uptime: {os.popen('uptime').read().strip()}"]
+    lines = [f"uptime before: {os.popen('uptime').read().strip()}"]
     try:
         t0 = time.perf_counter()
         df = make_panel(args.products, args.countries, args.years, args.density)
@@ -150,49 +165,73 @@ def main() -> None:
 
         frames = [df.take(rows) for _, rows in gravity.estimation.multiple.split_groups(
             df, "product")]
-        t0, c0 = time.perf_counter(), time.process_time()
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(limits=args.numba_threads):  # as estimate_many does
+        t0, c0 = time.perf_counter(), time.process_time()
+        # the same fits one by one, with the same threads as estimate_many
+        with threadpool_limits(limits=args.numba_threads):
             singles = [gravity.ppml(FORMULA, f, separation=sep).params.to_numpy()
                        for f in frames]  # only the coefficients are kept (memory)
         t_single, c_single = time.perf_counter() - t0, time.process_time() - c0
+        # and as a user's separate call (all threads), every 10th product
+        plain = {j: gravity.ppml(FORMULA, frames[j], separation=sep).params.to_numpy()
+                 for j in range(0, len(frames), 10)}
         del frames
         d_single = max(float(np.max(np.abs(a.params.to_numpy() - b)))
                        for a, b in zip(seq, singles, strict=True))
+        d_plain = max(float(np.max(np.abs(seq[j].params.to_numpy() - b)))
+                      for j, b in plain.items())
         overhead = (c_seq - c_single) / len(singles)
         seq_coef, seq_keys = seq.coef(), [str(k.sample) for k in seq.keys]
+        seq_coef_rows = [r.params for r in seq]
+        seq_se_rows = [r.bse for r in seq]
         del seq
-        lines.append(f"the same fits one by one: {t_single:.2f} s; per-group overhead of "
-                     f"estimate_many {1000 * overhead:.2f} ms of CPU (CPU {c_single:.1f} s); max |coef - single fit| "
-                     f"{d_single:.1e}")
+        lines.append(f"the same fits one by one: {t_single:.2f} s (CPU {c_single:.1f} s); "
+                     f"per-group overhead of estimate_many {1000 * overhead:.2f} ms of CPU; "
+                     f"max |coef - single fit| {d_single:.1e}; max |coef - plain gv.ppml| "
+                     f"(every 10th product) {d_plain:.1e}")
 
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         t0 = time.perf_counter()
-        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
-                               memory_limit="4GiB", dashboard_address=":0")
+        cluster = local_cluster(n_workers=args.workers, memory_limit="4GiB")
         client = Client(cluster)
         gravity.estimate_many(FORMULA, dataset=str(tmp / "ds"), split="product",
-                              client=client, show_progress=False,
-                              separation=sep)  # warm-up of the workers
+                              client=client, show_progress=False, separation=sep,
+                              chunk_size=args.chunk_size)  # warm-up of the workers
         t_start = time.perf_counter() - t0
+        me = psutil.Process()
         cpu0 = sum(client.run(time.process_time).values())
+        m0 = sum(me.cpu_times()[:2])
         t0 = time.perf_counter()
         par = gravity.estimate_many(FORMULA, dataset=str(tmp / "ds"), split="product",
-                                    client=client, separation=sep)
+                                    client=client, separation=sep,
+                                    chunk_size=args.chunk_size)
         t_dask = time.perf_counter() - t0
         c_dask = sum(client.run(time.process_time).values()) - cpu0
+        c_main = sum(me.cpu_times()[:2]) - m0
         client.close()
         cluster.close()
         d_dask = max(float(np.max(np.abs(a.params.to_numpy() - b)))
                      for a, b in zip(par, singles, strict=True))
+        same = all(np.array_equal(a.params.to_numpy(), b.to_numpy()) and
+                   np.array_equal(a.bse.to_numpy(), c.to_numpy())
+                   for a, b, c in zip(par, seq_coef_rows, seq_se_rows, strict=True))
         del par
-        lines.append(f"gravity on a {args.workers}-worker LocalCluster: {t_dask:.2f} s "
-                     f"(CPU of the workers {c_dask:.1f} s; start-up and warm-up {t_start:.1f} s, excluded); speed-up "
-                     f"{t_seq / t_dask:.2f}x; max |coef - single fit| {d_dask:.1e}")
-        if not args.no_fixest:
-            fx = run_fixest(csv, args.fixest_threads)
+        k = len(singles)
+        w = args.workers
+        idle = c_seq / max((c_dask + c_main) / w, c_main)
+        lines.append(f"gravity on a {w}-worker LocalCluster: {t_dask:.2f} s "
+                     f"(start-up and warm-up {t_start:.1f} s, excluded); speed-up "
+                     f"{t_seq / t_dask:.2f}x; max |coef - single fit| {d_dask:.1e}; "
+                     f"coefficients and SEs identical to the sequential collection: {same}")
+        lines.append(f"CPU per group: sequential {1000 * c_seq / k:.1f} ms; cluster workers "
+                     f"{1000 * c_dask / k:.1f} ms + this process (client and scheduler) "
+                     f"{1000 * c_main / k:.1f} ms; speed-up on an idle {w}-core machine "
+                     f"(from CPU) {idle:.2f}x")
+        for threads in ([] if args.no_fixest else
+                        [int(t) for t in str(args.fixest_threads).split(",")]):
+            fx = run_fixest(csv, threads, env)
             if fx is not None:
                 coef = np.array([[np.nan if v is None else v for v in row]
                                  for row in fx["coef"]], dtype=float)
@@ -201,13 +240,16 @@ def main() -> None:
                 if not ok:
                     print("fixest samples differ:", fx["samples"][:5])
                 d_fx = float(np.nanmax(np.abs(coef - ours))) if ok else float("nan")
-                lines.append(f"R fixest split= ({args.fixest_threads} threads): "
-                             f"{fx['seconds']:.2f} s (CPU {fx['cpu_seconds']:.1f} s; reading the CSV {fx['read_seconds']:.1f} s"
-                             f" excluded), peak RSS {fx['peak_mib']:.0f} MiB; fixest / "
-                             f"sequential gravity {fx['seconds'] / t_seq:.2f}x; max |coef "
-                             f"gravity - fixest| {d_fx:.1e}")
+                lines.append(f"R fixest split= ({threads} thread(s)): "
+                             f"{fx['seconds']:.2f} s (CPU {fx['cpu_seconds']:.1f} s; reading "
+                             f"the CSV {fx['read_seconds']:.1f} s excluded), peak RSS "
+                             f"{fx['peak_mib']:.0f} MiB; fixest / sequential gravity: wall "
+                             f"{fx['seconds'] / t_seq:.2f}x, CPU "
+                             f"{fx['cpu_seconds'] / c_seq:.2f}x; max |coef gravity - fixest| "
+                             f"{d_fx:.1e}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    lines.append(f"uptime after: {os.popen('uptime').read().strip()}")
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -115,6 +115,105 @@ def test_unreadable_group_is_recorded_after_retries(panel, tmp_path, client):
     assert many[1].key.sample == "020110"
 
 
+def test_groups_of_a_chunk_fail_alone(panel, tmp_path, client, monkeypatch):
+    """Three groups in one task: an unreadable group is recorded by itself; a task
+    lost beyond its retries is sent again one group per task, so that only the group
+    that still fails is recorded (in-process workers: the patch reaches them)."""
+    import gravity.distributed.engine as engine
+
+    write_split_dataset(panel, "product", tmp_path / "ds")
+    bad = tmp_path / "ds" / "product=847130" / "part-0.parquet"
+    bad.write_bytes(b"not a parquet file")
+    formula = "y ~ ln_dist | exporter"
+    many = gravity.estimate_many(formula, dataset=str(tmp_path / "ds"), split="product",
+                                 client=client, chunk_size=3)
+    assert [type(r).__name__ for r in many] == ["PoissonResults", "PoissonResults",
+                                                "FailedFit"]
+    write_split_dataset(panel, "product", tmp_path / "ds")  # repaired
+    real = engine.fit_groups
+    sizes: list[int] = []
+
+    def lost(groups, ids, *args):  # the worker of 020110 dies, whatever its company
+        sizes.append(len(groups))
+        if any(g.value == "020110" for g in groups):
+            raise RuntimeError("worker lost")
+        return real(groups, ids, *args)
+
+    monkeypatch.setattr(engine, "fit_groups", lost)
+    many = gravity.estimate_many(formula, dataset=str(tmp_path / "ds"), split="product",
+                                 client=client, chunk_size=3, retries=0)
+    assert sorted(sizes) == [1, 1, 1, 3]
+    assert [type(r).__name__ for r in many] == ["PoissonResults", "FailedFit",
+                                                "PoissonResults"]
+    assert many[1].error_type == "RuntimeError" and many[1].key.sample == "020110"
+    seq = gravity.estimate_many(formula, panel, split="product")
+    np.testing.assert_array_equal(many[2].params, seq[2].params)
+
+
+def test_plan_chunks():
+    from gravity.distributed import plan_chunks
+
+    # about TASK_ROWS rows per task, at least 4 tasks per worker
+    assert plan_chunks([200_000] * 40, workers=1) == [[i, i + 1] for i in range(0, 40, 2)]
+    assert plan_chunks([100_000] * 6, workers=1) == [[0, 1], [2, 3], [4, 5]]
+    assert plan_chunks([100_000] * 6, workers=2) == [[i] for i in range(6)]
+    assert plan_chunks([10] * 80, workers=2) == [list(range(i, i + 10))
+                                                 for i in range(0, 80, 10)]
+    assert plan_chunks([1_000_000, 5, 5], workers=2) == [[0], [1], [2]]
+    assert plan_chunks([None, None, 5], workers=1, chunk_size=2) == [[0, 1], [2]]
+    assert plan_chunks([], workers=2) == []
+    with pytest.raises(ValueError, match="chunk_size"):
+        plan_chunks([1, 2], workers=1, chunk_size=0)
+
+
+def test_workers_read_only_the_models_columns(panel, tmp_path):
+    """A dataset with other columns (text): the models' columns and the index are
+    read; a column the models name but the files lack is the fit's own error."""
+    from gravity.distributed.tasks import needed_columns
+    from gravity.multiformula import expand_formula
+
+    extra = panel.assign(note="text", other=1.0)
+    groups = write_split_dataset(extra, "product", tmp_path / "ds")
+    specs = expand_formula(FORMULA)
+    cols = needed_columns(specs, {"vcov": {"CRV1": "exporter"}}, "product")
+    assert cols is not None and {"y", "y2", "ln_dist", "rta", "exporter", "importer",
+                                 "product"} <= cols and "note" not in cols
+    back = read_group(groups[0], "product", columns=cols)
+    assert "note" not in back.columns and "other" not in back.columns
+    pd.testing.assert_frame_equal(back, panel[panel["product"] == "010121"][back.columns])
+    assert needed_columns(specs, {"weights": np.ones(3)}, "product") is None
+    assert needed_columns(expand_formula("y ~ Q('ln dist')"), {}, "product") is None
+    many = gravity.estimate_many("y ~ ln_dist | exporter", dataset=str(tmp_path / "ds"),
+                                 split="product", weights="nope")
+    seq = gravity.estimate_many("y ~ ln_dist | exporter", extra, split="product",
+                                weights="nope")
+    assert [(r.error_type, r.message) for r in many] == [(r.error_type, r.message)
+                                                         for r in seq]
+
+
+def test_local_cluster_sets_the_workers_allocator(client):
+    """local_cluster's worker processes get the malloc thresholds (Dask's own setting
+    doubles the CPU of small fits); this process's environment is left as it was."""
+    import os
+
+    from distributed import Client
+
+    from gravity.distributed import local_cluster
+    from gravity.distributed.tasks import WORKER_ENVIRON
+
+    keys = [*WORKER_ENVIRON, "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
+    before = {k: os.environ.get(k) for k in keys}
+    cluster = local_cluster(n_workers=1, memory_limit="1GiB")
+    try:
+        with Client(cluster) as c:
+            env = c.run(lambda: {k: os.environ.get(k) for k in WORKER_ENVIRON})
+            assert list(env.values()) == [WORKER_ENVIRON]
+            assert list(c.run(lambda: os.environ.get("OMP_NUM_THREADS")).values()) == ["1"]
+    finally:
+        cluster.close()
+    assert {k: os.environ.get(k) for k in keys} == before
+
+
 def test_default_local_cluster_with_progress_bar(panel, capsys):
     """No client: a LocalCluster of worker processes is started and closed by the call."""
     small = panel[panel["year"] < 2003]

@@ -17,6 +17,7 @@ zero).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,12 @@ from ..errors import InputError, MissingColumnError
 
 @dataclass(frozen=True)
 class SplitGroup:
-    """One group of a split dataset: its value and its directory."""
+    """One group of a split dataset: its value, its directory and (when known from the
+    files' metadata) its number of rows."""
 
     value: Any
     path: str
+    rows: int | None = None
 
 
 def _dir_name(column: str, value: Any) -> str:
@@ -68,7 +71,7 @@ def write_split_dataset(data: pd.DataFrame, column: str, root: str | Path,
         d.mkdir(exist_ok=True)
         table = pa.Table.from_pandas(data.take(rows), preserve_index=True)
         pq.write_table(table, d / "part-0.parquet")
-        out.append(SplitGroup(value, str(d)))
+        out.append(SplitGroup(value, str(d), len(rows)))
     return out
 
 
@@ -86,46 +89,69 @@ def open_split_dataset(root: str | Path, column: str) -> list[SplitGroup]:
         raise InputError(f"the dataset at {root.name} is not partitioned by '{column}'"
                          + (f" (it is by {others})" if others else ""), column=column,
                          file=str(root.name))
-    groups = [SplitGroup(_stored_value(p, column, unquote(p.name[len(prefix):])), str(p))
-              for p in dirs]
+    groups = [_stored_group(p, column, unquote(p.name[len(prefix):])) for p in dirs]
     try:  # the values as the data hold them (9 before 10), as the in-memory engines sort
         return sorted(groups, key=lambda g: g.value)
     except TypeError:  # mixed types: as text
         return sorted(groups, key=lambda g: str(g.value))
 
 
-def _stored_value(directory: Path, column: str, text: str) -> Any:
-    """The split value as the partition's files hold it (a gravity-written dataset keeps
-    the column, with its type), else the directory name as text (a Hive dataset)."""
+def _stored_group(directory: Path, column: str, text: str) -> SplitGroup:
+    """The group of a partition directory: the split value as its files hold it (a
+    gravity-written dataset keeps the column, with its type), else the directory name
+    as text (a Hive dataset); its rows from the files' metadata (None if unreadable:
+    the group fails, and is recorded, when it is read)."""
     import pyarrow.parquet as pq
 
     files = sorted(directory.glob("*.parquet"))
     if not files:
-        return text
+        return SplitGroup(text, str(directory), 0)
+    value: Any = text
+    rows: int | None = 0
     try:
-        meta = pq.ParquetFile(files[0])
-        if column not in meta.schema_arrow.names or meta.metadata.num_rows == 0:
-            return text
-        value = meta.read_row_group(0, columns=[column]).column(0)[0].as_py()
-    except Exception:  # an unreadable file: its group fails (and is recorded) when read
-        return text
-    return text if value is None or str(value) != text else value
+        for i, f in enumerate(files):
+            meta = pq.ParquetFile(f)
+            n = meta.metadata.num_rows
+            rows = (rows or 0) + n
+            if i == 0 and column in meta.schema_arrow.names and n > 0:
+                stored = meta.read_row_group(0, columns=[column]).column(0)[0].as_py()
+                value = text if stored is None or str(stored) != text else stored
+    except Exception:  # an unreadable file
+        rows = None
+    return SplitGroup(value, str(directory), rows)
 
 
-def read_group(group: SplitGroup, column: str, columns: list[str] | None = None
+def read_group(group: SplitGroup, column: str, columns: Iterable[str] | None = None
                ) -> pd.DataFrame:
     """One group's rows as a DataFrame (the split column added from the directory name
-    when the files do not hold it)."""
+    when the files do not hold it). ``columns``: the names wanted (with the index kept
+    by the files); ``None`` reads every column, and so does a name the files lack (the
+    fit then names it in its own error)."""
     import pyarrow.parquet as pq
 
     files = sorted(Path(group.path).glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no Parquet file for {column}={group.value} in {group.path}")
-    tables = [pq.read_table(f, columns=columns) for f in files]
+    tables = [_read_file(pq.ParquetFile(f), columns, column) for f in files]
     if len(tables) == 1:
-        frame = tables[0].to_pandas()
+        frame = tables[0].to_pandas(use_threads=False)
     else:
-        frame = pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+        frame = pd.concat([t.to_pandas(use_threads=False) for t in tables],
+                          ignore_index=True)
     if column not in frame.columns:
         frame[column] = group.value
     return frame
+
+
+def _read_file(pf: Any, columns: Iterable[str] | None, split: str) -> Any:
+    """One file as an Arrow table, on one thread (a partition is small, and the workers
+    already share the cores): the ``columns`` it holds in its own order, with the index
+    columns of its pandas metadata; every column when ``columns`` is None or names one
+    the file lacks (other than the split column, often only in the directory name)."""
+    if columns is not None:
+        names = pf.schema_arrow.names
+        want = set(columns)
+        if all(c in names for c in want if c != split):
+            return pf.read(columns=[c for c in names if c in want], use_threads=False,
+                           use_pandas_metadata=True)
+    return pf.read(use_threads=False, use_pandas_metadata=True)

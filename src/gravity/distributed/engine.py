@@ -5,28 +5,36 @@ engine choice:
 
 * ``engine="sequential"`` (default): in this process; with ``dataset=`` each group is
   read from the Parquet dataset in turn (the panel is never in memory at once);
-* ``engine="dask"`` (or a ``client=``): one task per group on a ``dask.distributed``
+* ``engine="dask"`` (or a ``client=``): the groups go to a ``dask.distributed``
   cluster -- the ``client`` given (a ``Client`` or a scheduler address), else a
-  ``LocalCluster`` started for the call (``n_workers`` processes, one thread each,
-  ``memory_limit`` per worker, closed at the end). Each task reads its group's rows
-  from a Parquet dataset partitioned by the split column (:mod:`.dataset`): the
-  ``dataset=`` given, or one written from ``data`` to a temporary folder (on a
-  cluster of several machines, pass a ``dataset=`` on storage they share). A task
-  lost with its worker is retried (``retries``); a task that still fails records
-  every model of its group as a :class:`~gravity.estimation.multiple.FailedFit`.
+  :func:`~.tasks.local_cluster` started for the call (``n_workers`` processes, one
+  thread each, ``memory_limit`` per worker, closed at the end), several consecutive
+  groups per task (:func:`~.tasks.plan_chunks`: about a quarter of a million rows, at
+  least four tasks per worker; ``chunk_size=`` groups otherwise). Each task reads its
+  groups' rows, only the columns the models use, from a Parquet dataset partitioned
+  by the split column (:mod:`.dataset`): the ``dataset=`` given, or one written from
+  ``data`` to a temporary folder (on a cluster of several machines, pass a
+  ``dataset=`` on storage they share). A group that cannot be read or fitted is
+  recorded alone; a task lost with its worker is retried (``retries``), then its
+  groups are sent again one per task, so that only a group that still fails is
+  recorded (every model of it as a :class:`~gravity.estimation.multiple.FailedFit`).
 
 A task runs exactly the sequential code on exactly the same rows (dtypes and index
 labels kept), so the collection gathered equals the sequential one, in the same
 order. The numba kernels of a task use ``numba_threads`` threads (default 1: the
 workers already share the cores).
+
+The per-task cost was measured (``benchmarks/results/split_dask.md``): Dask's
+default allocator setting for worker processes doubled the CPU of each small fit
+(see :mod:`.tasks`), one task per group added a scheduler round trip, a thread-pool
+setup and a result message per group; chunks and :func:`~.tasks.local_cluster`
+remove both.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -34,7 +42,6 @@ import pandas as pd
 from ..estimation.multiple import (
     FULL_SAMPLE,
     Entry,
-    FailedFit,
     FitKey,
     MultipleResults,
     check_row_options,
@@ -46,54 +53,24 @@ from ..estimation.multiple import (
 from ..estimation.multiple import estimate_many as estimate_in_process
 from ..multiformula import ModelSpec, expand_formula
 from ..progress import progress
-from .dataset import SplitGroup, open_split_dataset, read_group, write_split_dataset
+from .dataset import SplitGroup, open_split_dataset, write_split_dataset
+from .tasks import (
+    failed_group,
+    fit_groups,
+    local_cluster,
+    needed_columns,
+    plan_chunks,
+    thread_limits,
+)
 
 ENGINES = ("sequential", "dask")
 
 
-def fit_group(group: SplitGroup, column: str, specs: list[ModelSpec], model: str,
-              options: dict[str, Any], id_sample: int, numba_threads: int | None = None
-              ) -> list[tuple[FitKey, Entry]]:
-    """The task of one group: read its rows, fit every model (runs on a worker)."""
-    frame = read_group(group, column)
-    with numba_thread_count(numba_threads):
-        return fit_sample(frame, specs, model, options, column, group.value, id_sample)
-
-
-@contextmanager
-def numba_thread_count(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` threads in numba's kernels and in the BLAS and OpenMP
-    pools (threadpoolctl), then restore them (``None``: unchanged). Many small fits
-    spend most of their CPU time waking and spinning idle pool threads: one thread
-    each costs about 8 times less CPU (benchmarks/results/split_dask.md)."""
-    if n is None:
-        yield
-        return
-    import numba
-    from threadpoolctl import threadpool_limits
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
-    try:
-        with threadpool_limits(limits=int(n)):
-            yield
-    finally:
-        numba.set_num_threads(before)
-
-
-def _task(group: SplitGroup, id_sample: int, *, column: str, specs: list[ModelSpec],
-          model: str, options: dict[str, Any], numba_threads: int
-          ) -> list[tuple[FitKey, Entry]]:
-    return fit_group(group, column, specs, model, options, id_sample, numba_threads)
-
-
-def _failed_group(group: SplitGroup, column: str, specs: list[ModelSpec], id_sample: int,
-                  exc: BaseException) -> list[tuple[FitKey, Entry]]:
-    out: list[tuple[FitKey, Entry]] = []
-    for spec in specs:
-        key = FitKey(column, group.value, spec, id_sample)
-        out.append((key, FailedFit(key, type(exc).__name__, str(exc))))
-    return out
+def _task(groups: list[SplitGroup], ids: list[int], *, column: str,
+          specs: list[ModelSpec], model: str, options: dict[str, Any],
+          numba_threads: int, columns: set[str] | None
+          ) -> list[list[tuple[FitKey, Entry]]]:
+    return fit_groups(groups, ids, column, specs, model, options, numba_threads, columns)
 
 
 def estimate_many(
@@ -109,6 +86,7 @@ def estimate_many(
     memory_limit: str = "4GiB",
     retries: int = 2,
     numba_threads: int | None = None,
+    chunk_size: int | None = None,
     show_progress: bool | None = None,
     **options: Any,
 ) -> MultipleResults:
@@ -128,8 +106,12 @@ def estimate_many(
         their type: numbers sort as numbers), or the directory names as text when the
         files do not keep the column (a Hive dataset written elsewhere)
     n_workers, memory_limit : the ``LocalCluster`` started when no client is given
-        (one thread per worker; the memory limit per worker)
-    retries : times a task is retried when its worker is lost
+        (:func:`gravity.distributed.local_cluster`: one thread per worker; the memory
+        limit per worker)
+    retries : times a task is retried when its worker is lost (then its groups are
+        retried one per task)
+    chunk_size : groups per Dask task (default: about 250,000 rows per task, at least
+        four tasks per worker)
     numba_threads : threads of the numba kernels and of the BLAS/OpenMP pools while
         fitting (default: 1 with a split -- in a Dask task the workers already share
         the cores, and many small fits run far cheaper on one thread each -- and
@@ -144,7 +126,7 @@ def estimate_many(
         if data is None:
             raise ValueError("give data= (a DataFrame) or dataset= (a Parquet dataset)")
         threads = numba_threads if numba_threads is not None or col is None else 1
-        with numba_thread_count(threads):
+        with thread_limits(threads):
             return estimate_in_process(formula, data, model=model, split=split,
                                        fsplit=fsplit, show_progress=show_progress, **options)
     if col is None:
@@ -158,9 +140,10 @@ def estimate_many(
     specs = expand_formula(formula)
     model_function(model)
     entries: list[tuple[FitKey, Entry]] = []
-    if full:
+    if full:  # the whole sample first, with the threads of the in-process engine
         assert data is not None
-        entries += fit_sample(data, specs, model, options, col, FULL_SAMPLE, 0)
+        with thread_limits(1 if numba_threads is None else numba_threads):
+            entries += fit_sample(data, specs, model, options, col, FULL_SAMPLE, 0)
     tmp = None
     try:
         if dataset is not None:
@@ -174,19 +157,18 @@ def estimate_many(
             else:  # pragma: no cover - sequential without dataset returned above
                 groups = []
         first = int(full)
+        threads = 1 if numba_threads is None else numba_threads
+        columns = needed_columns(specs, options, col)
         if engine == "sequential":
-            for i, g in enumerate(progress(groups, desc=f"{col} groups", total=len(groups),
-                                           show=show_progress)):
-                try:
-                    entries += fit_group(g, col, specs, model, options, first + i,
-                                         1 if numba_threads is None else numba_threads)
-                except Exception as exc:  # an unreadable group: recorded
-                    entries += _failed_group(g, col, specs, first + i, exc)
+            with thread_limits(threads):
+                for i, g in enumerate(progress(groups, desc=f"{col} groups",
+                                               total=len(groups), show=show_progress)):
+                    entries += fit_groups([g], [first + i], col, specs, model, options,
+                                          None, columns)[0]
         else:
             entries += _run_dask(groups, col, specs, model, options, first, client,
-                                 n_workers, memory_limit, retries,
-                                 1 if numba_threads is None else numba_threads,
-                                 show_progress)
+                                 n_workers, memory_limit, retries, threads, columns,
+                                 chunk_size, show_progress)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -196,34 +178,48 @@ def estimate_many(
 def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], model: str,
               options: dict[str, Any], first: int, client: Any, n_workers: int,
               memory_limit: str, retries: int, numba_threads: int,
+              columns: set[str] | None, chunk_size: int | None,
               show_progress: bool | None) -> list[tuple[FitKey, Entry]]:
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     own_cluster = None
     own_client = client is None or isinstance(client, str)  # made here: closed here
     if client is None:
-        own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                   memory_limit=memory_limit, processes=True,
-                                   dashboard_address=":0")
+        own_cluster = local_cluster(n_workers=n_workers, memory_limit=memory_limit)
         client = Client(own_cluster)
     elif isinstance(client, str):
         client = Client(client)
     try:
-        futures = client.map(_task, groups, list(range(first, first + len(groups))),
-                             column=column, specs=specs, model=model, options=options,
-                             numba_threads=numba_threads, retries=retries, pure=False)
-        position = {f.key: (g, first + i) for i, (f, g) in enumerate(zip(futures, groups,
-                                                                          strict=True))}
+        workers = sum(client.nthreads().values()) or n_workers
+        chunks = plan_chunks([g.rows for g in groups], workers, chunk_size)
+        kwargs = {"column": column, "specs": specs, "model": model, "options": options,
+                  "numba_threads": numba_threads, "columns": columns}
+
+        def submit(chunk: list[int]) -> Any:
+            fut = client.submit(_task, [groups[j] for j in chunk],
+                                [first + j for j in chunk], retries=retries, pure=False,
+                                **kwargs)
+            sent[fut.key] = chunk
+            return fut
+
+        sent: dict[Any, list[int]] = {}
+        pending = as_completed([submit(c) for c in chunks])
         done: dict[int, list[tuple[FitKey, Entry]]] = {}
-        for fut in progress(as_completed(futures), desc=f"{column} groups",
-                            total=len(futures), show=show_progress):
-            g, i = position[fut.key]
+        for fut in progress(pending, desc=f"{column} groups", total=len(chunks),
+                            show=show_progress, unit="task"):
+            chunk = sent.pop(fut.key)
             try:
-                done[i] = fut.result()
-            except Exception as exc:  # lost beyond the retries, or unreadable
-                done[i] = _failed_group(g, column, specs, i, exc)
+                for j, part in zip(chunk, fut.result(), strict=True):
+                    done[j] = part
+            except Exception as exc:  # lost beyond the retries
+                if len(chunk) > 1:  # again one group per task: only the culprit fails
+                    for j in chunk:
+                        pending.add(submit([j]))
+                else:
+                    done[chunk[0]] = failed_group(groups[chunk[0]], column, specs,
+                                                  first + chunk[0], exc)
             fut.release()
-        return [e for i in sorted(done) for e in done[i]]
+        return [e for j in sorted(done) for e in done[j]]
     finally:
         if own_client:
             client.close()

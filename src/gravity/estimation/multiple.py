@@ -7,9 +7,11 @@ a column, or (``fsplit=``) the whole data and then each group. Each fit is exact
 single-formula estimator (:func:`gravity.ppml`, :func:`gravity.ols`, ...) on that
 sample, so its numbers equal a separate fit; the work shared by the fits of a sample
 is done once: the rows of each group are located by one grouping of the split column
-(not one scan per group), and the fixed-effect and cluster columns of the sample are
+(not one scan per group), the fixed-effect and cluster columns of the sample are
 factorised once (to categorical codes the estimators read directly) instead of once
-per model.
+per model, and the least-squares models of a sample demean each distinct column once
+(:mod:`gravity.estimation.shared`: the outcomes of ``c()`` share their regressors'
+demeaning, the steps of ``sw()``/``csw()`` the columns they have in common).
 
 A fit that fails (a sample too small, an outcome without variation, a separated
 group...) is recorded as a :class:`FailedFit` with its error; the others go on. The
@@ -23,6 +25,7 @@ The same fits on a ``dask.distributed`` cluster: :mod:`gravity.distributed`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -37,6 +40,7 @@ from .design import check_frame
 from .feglm import cloglog, logit, ppml, probit
 from .ols import lpm, ols
 from .results import RegressionResults
+from .shared import shared_demeaning
 
 #: estimators by name (``model=``)
 ESTIMATORS: dict[str, Callable[..., RegressionResults]] = {
@@ -135,12 +139,13 @@ def fit_sample(frame: pd.DataFrame, specs: Sequence[ModelSpec], model: str,
     shared = shared_factors(frame, factor_columns(specs, options.get("vcov"),
                                                    options.get("panel_id")))
     out: list[tuple[FitKey, Entry]] = []
-    for spec in specs:
-        key = FitKey(sample_var, sample, spec, id_sample)
-        try:
-            out.append((key, fit(spec.formula, shared, **options)))
-        except Exception as exc:  # recorded, not fatal (see the module docstring)
-            out.append((key, FailedFit(key, type(exc).__name__, str(exc))))
+    with shared_demeaning() if len(specs) > 1 else nullcontext():
+        for spec in specs:
+            key = FitKey(sample_var, sample, spec, id_sample)
+            try:
+                out.append((key, fit(spec.formula, shared, **options)))
+            except Exception as exc:  # recorded, not fatal (see the module docstring)
+                out.append((key, FailedFit(key, type(exc).__name__, str(exc))))
     return out
 
 

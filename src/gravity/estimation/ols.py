@@ -26,6 +26,7 @@ from .irls import IRLSSettings, report_demeaning, solve_normal
 from .notice import first_compile_notice
 from .record import FitSettings
 from .results import LinearResults
+from .shared import demean_work
 from .terms import panel_time_step, panel_tuple
 
 
@@ -116,7 +117,7 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
     work[1:] = md.X.T
     iterations = 0
     if fe is not None:
-        info = fe.demean_inplace(work, w, tol=config.tol, maxiter=config.maxiter)
+        info = demean_work(fe, work, w, config)  # columns shared in estimate_many
         iterations = int(info.iterations.max())
         if not bool(info.converged.all()):
             report_demeaning(md, settings)

@@ -3,7 +3,8 @@
 A :class:`FitRecord` holds arrays over the estimation sample (outcome, linear
 predictor, fixed-effect part, prior weights, offset), the regressors, the bread and
 the scores of the sandwich variance, the fixed-effect and cluster codes, and the
-labels of each fixed effect's levels. It never holds the caller's DataFrame.
+labels of each fixed effect's levels. It never holds the caller's DataFrame. It
+pickles compactly, rebuilding its redundant arrays exactly (:mod:`.packing`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from ..formula import Formula
 from ..inference.vcov import SSC, VcovSpec
 from .families import Family
+from .packing import pack_state, unpack_state
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,13 @@ class FitRecord:
     @property
     def kind(self) -> str:
         return self.family.name
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled compactly and exactly (:mod:`gravity.estimation.packing`)."""
+        return pack_state(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(unpack_state(state))
 
     @property
     def fe_names(self) -> tuple[str, ...]:

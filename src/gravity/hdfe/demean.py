@@ -31,8 +31,10 @@ of the coefficients; the kernels release the GIL). The fixed effect whose codes 
 in the longest runs (the data sorted by it) has its sums kept in a register over each
 run. Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy
 (``np.bincount``), so that small fits never wait for numba's compiler, except inside
-:func:`compiled_kernels` (many fits in a row, e.g. one per product: the compiled
-kernels then pay for themselves).
+:func:`compiled_kernels` (an opt-in for many small fits in a row, e.g. one per
+product). The two paths agree to rounding in one demeaning, but a PPML's IRLS may stop
+one step apart under them: its coefficients then differ within the IRLS tolerance, so
+a fit under :func:`compiled_kernels` need not equal a plain fit to 1e-10.
 
 Callers can warm-start: any vector that differs from ``y`` by an element of the range
 of ``D`` (e.g. the previous residual of a slowly changing working response) has the
