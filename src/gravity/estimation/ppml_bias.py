@@ -34,17 +34,32 @@ outer product is inflated by the inverse of one minus its leverage block,
             e_p e_p' x~_p\Big] W^{-1},\qquad V_{FE} = \Big(\sum_p d_p' H_p d_p\Big)^-,
 
 with ``d_p`` the ``T x (N_i T + N_j T)`` exporter-time and importer-time dummies of the
-pair and ``(.)^-`` the generalised inverse that drops linearly dependent columns in
-any generalised inverse (the variance does not depend on which). ``exact`` builds
-``V_FE`` densely; above ``APPROX_ABOVE`` time effects (``N_i T + N_j T``) the default
-``"auto"`` uses a large-``N`` approximation: ``V_FE`` expanded to first order around
-its exporter-time and importer-time diagonal blocks (:func:`_fe_leverage_approx`; the
-cross terms are ``O(1/N)``). Measured: within 1% of the exact SE in the benchmark's
-paper-style designs (N = 30-50), 6% below it on the published example, whose few
-dominant flows make the cross terms large. (The authors' own approximation in
-``ppml_fe_bias`` is a different one and is not reproduced here.) The same
-small-sample factor as the fit's own pair-clustered variance (``G/(G-1)`` with
-``ssc="glm"``) is applied.
+pair and ``(.)^-`` any generalised inverse (the variance does not depend on which).
+Equivalently, ``H_p (x~_p W^{-1} x~_p' + d_p V_FE d_p')`` is the pair's ``T x T`` block
+of the hat matrix ``Lambda Z (Z' Lambda Z)^- Z'`` of all regressors and dummies, up to a
+term ``u 1'`` that ``1' e_p = 0`` makes irrelevant.
+
+``variance=``:
+
+* ``"exact"`` builds the dense ``F x F`` information matrix of the ``F = (N_i + N_j) T``
+  exporter-time and importer-time effects and its generalised inverse: time ``O(F^3)``,
+  memory ``O(F^2)``.
+* ``"approx"`` is the authors' approximation (``ppml_fe_bias``, option ``approx``):
+  the fixed-effect block of the hat matrix is replaced by one symmetric sweep of
+  alternating projections on the three fixed effects (:func:`_fe_projection_approx`),
+  which stays inside each pair: time and memory ``O(P T^3)``, no large matrix.
+* ``"auto"`` (default): exact up to ``APPROX_ABOVE = 1500`` exporter-time plus
+  importer-time effects, the approximation above (the authors' own switch).
+
+Measured (``benchmarks/ppml_bias_variance.py`` -> ``benchmarks/results/
+ppml_bias_variance.md``): at 1,000-3,000 time effects the exact variance step takes
+seconds to minutes and 40 MiB to 0.8 GiB (``F^2``), the approximation a few hundredths
+of a second; the approximate SE is 0.3-0.5% below the exact one in the paper-style
+design at N >= 60, 1-2.5% below at N = 20-40; it is 4-10% below in a design with many
+small counts (``pois``, N = 20-50), and 2.2% above on the published example (0.0428782
+vs 0.0419559), always well above the uncorrected SE. The same small-sample factor as
+the fit's own pair-clustered variance (``G/(G-1)`` with ``ssc="glm"``) is applied;
+:meth:`BiasCorrectedPoissonResults.with_vcov` changes it (``ssc=``).
 
 The corrected fit keeps the uncorrected fit's sample; its fixed effects are
 re-estimated with ``x'beta^bc`` as an offset, so that ``fixed_effects()``,
@@ -81,9 +96,10 @@ from .record import FitRecord
 from .results import PoissonResults, RegressionResults
 
 #: above this number of exporter-time plus importer-time effects, ``variance="auto"``
-#: uses the large-N approximation (the dense generalised inverse of a 4000 x 4000
-#: matrix takes seconds; ``ppml_fe_bias`` switches at 1500)
-APPROX_ABOVE = 4000
+#: uses the authors' approximation (``ppml_fe_bias`` switches at the same size; measured
+#: in ``benchmarks/results/ppml_bias_variance.md``: the exact step takes seconds there
+#: and grows as ``F^3``, the approximation is within 0.5% of it at that size)
+APPROX_ABOVE = 1500
 DEMEAN_TOL = 1e-12
 
 
