@@ -13,6 +13,16 @@ paper's design:
   (continuous, correlated with the exporter-time and importer-time effects),
   ``a, g, h ~ N(0, 1)``, ``lambda = exp(x + a + g + h - 1)``, ``y ~ Poisson(lambda)``
   (many small counts and zeros), ``beta = 1``.
+* ``paper1`` .. ``paper4``: the simulation design of Weidner and Zylkin (2021, sec. 4),
+  as a public replication of it states it (all ``N^2`` pairs, domestic included):
+  ``a_it, g_jt, h_ij ~ N(0, (1/16)^2)``, ``pi = a + g + h``; ``x_ij0 = h_ij + N(0, 0.5^2)``,
+  ``x_ijt = x_ij,t-1 / 2 + pi_ijt + N(0, 0.5^2)`` (a persistent regressor correlated
+  with all three effects; ``x_ij0`` is discarded); ``lambda = exp(x + pi)`` (beta = 1);
+  ``y = lambda w`` with log-normal ``w`` of mean 1 and variance ``sigma^2``, serially
+  correlated (``log w`` driven by an AR(1) with coefficient 0.3), and
+  ``sigma^2 = 1 / lambda^2`` (1: ``Var(y) = 1``), ``1 / lambda`` (2: ``Var(y) =
+  lambda``, Poisson-like), ``1`` (3: ``Var(y) = lambda^2``), ``0.5 / lambda + 0.5
+  exp(2x)`` (4: mixed).
 * ``world``: the package's structural simulator (:func:`gravity.simulate.simulate_world`,
   default ``SimParams``; ``trade ~ ln_tariff + bri_ij + fd_x_dist_c | exp_year + imp_year
   + pair``; reported coefficient ``bri_ij``, true 0.2).
@@ -77,6 +87,32 @@ def pois_panel(n: int, t: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame({"exp": i, "imp": j, "year": tt, "x": x, "y": y})
 
 
+def paper_panel(n: int, t: int, seed: int, dgp: int = 1) -> pd.DataFrame:
+    """One draw of the paper's design ``paper<dgp>`` (module docstring)."""
+    rng = np.random.default_rng(seed)
+    sd_fe = 1.0 / 16.0
+    a = rng.normal(0.0, sd_fe, (n, t))
+    g = rng.normal(0.0, sd_fe, (n, t))
+    h = rng.normal(0.0, sd_fe, (n, n))
+    pi = a[:, None, :] + g[None, :, :] + h[:, :, None]  # (exporter, importer, period)
+    x = np.empty((n, n, t))
+    z = np.empty((n, n, t))
+    x_prev = h + rng.normal(0.0, 0.5, (n, n))
+    z_prev = rng.normal(size=(n, n))
+    for s in range(t):  # periods (T small), vectorised over pairs
+        x_prev = x_prev / 2 + pi[:, :, s] + rng.normal(0.0, 0.5, (n, n))
+        z_prev = 0.3 * z_prev + np.sqrt(1 - 0.09) * rng.normal(size=(n, n))
+        x[:, :, s], z[:, :, s] = x_prev, z_prev
+    lam = np.exp(BETA * x + pi)
+    sigma2 = {1: 1.0 / lam**2, 2: 1.0 / lam, 3: np.ones_like(lam),
+              4: 0.5 / lam + 0.5 * np.exp(2 * x)}[dgp]
+    s2 = np.log1p(sigma2)
+    y = lam * np.exp(-0.5 * s2 + np.sqrt(s2) * z)
+    i, j, tt = np.meshgrid(np.arange(n), np.arange(n), np.arange(t), indexing="ij")
+    return pd.DataFrame({"exp": i.ravel(), "imp": j.ravel(), "year": tt.ravel(),
+                         "x": x.ravel(), "y": y.ravel()})
+
+
 def world_panel(n: int, t: int, seed: int) -> pd.DataFrame:
     from gravity.simulate import add_structural_covariates, load_capitals, simulate_world
 
@@ -95,8 +131,9 @@ def one_rep(args: tuple[str, int, int, int]) -> dict:
     dgp, n, t, seed = args
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if dgp in ("wz", "pois"):
-            d = wz_panel(n, t, seed) if dgp == "wz" else pois_panel(n, t, seed)
+        if dgp in ("wz", "pois") or dgp.startswith("paper"):
+            d = (wz_panel(n, t, seed) if dgp == "wz" else pois_panel(n, t, seed)
+                 if dgp == "pois" else paper_panel(n, t, seed, int(dgp[5:])))
             f = gv.ppml("y ~ x | exp^year + imp^year + exp^imp", d,
                         vcov={"CRV1": "exp^imp"}, ssc="glm", separation=("fe",))
             term, true = "x", BETA

@@ -19,6 +19,17 @@ heterogeneity in the extensive margin of trade") for the three-way network case
 effects are then re-estimated with ``x'beta^bc`` as an offset and the variance
 recomputed at the corrected values. The spectral (``L > 0``) term for predetermined
 regressors is not implemented.
+
+The variance is the first-order one (the MLE's, at the corrected values; alpaca's
+``biasCorr``); checked against the dense dummy-variable sandwich in
+``tests/test_bias_binary_variance.py``. In short panels it overstates the spread of the
+corrected coefficient: the estimated bias moves with the estimate, so that
+``d beta^bc / d beta`` (:func:`corrected_slopes`) is well below one (about 0.4-0.7 for
+a treatment dummy with three-way effects, 20 countries, 11 periods) and the corrected
+estimate varies less than the MLE; the first-order variance ignores this and is
+conservative (``benchmarks/results/cloglog_bias_se.md``). The corrected average partial
+effects (:mod:`gravity.estimation.apes`) are not affected in the same way (SE/spread
+near one there).
 """
 
 from __future__ import annotations
