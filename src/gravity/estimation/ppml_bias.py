@@ -52,14 +52,16 @@ term ``u 1'`` that ``1' e_p = 0`` makes irrelevant.
   importer-time effects, the approximation above (the authors' own switch).
 
 Measured (``benchmarks/ppml_bias_variance.py`` -> ``benchmarks/results/
-ppml_bias_variance.md``): at 1,000-3,000 time effects the exact variance step takes
-seconds to minutes and 40 MiB to 0.8 GiB (``F^2``), the approximation a few hundredths
-of a second; the approximate SE is 0.3-0.5% below the exact one in the paper-style
-design at N >= 60, 1-2.5% below at N = 20-40; it is 4-10% below in a design with many
-small counts (``pois``, N = 20-50), and 2.2% above on the published example (0.0428782
-vs 0.0419559), always well above the uncorrected SE. The same small-sample factor as
-the fit's own pair-clustered variance (``G/(G-1)`` with ``ssc="glm"``) is applied;
-:meth:`BiasCorrectedPoissonResults.with_vcov` changes it (``ssc=``).
+ppml_bias_variance.md``): from 1,000 to 3,000 time effects the exact variance step
+takes seconds to about a minute and 40-350 MiB (growing as ``F^3`` and ``F^2``), the
+approximation under 0.4 s; the approximate SE is 0.2-0.5% below the exact one in the
+paper-style design at N >= 60, 1-2.5% below at N = 20-40, 3-9% below in a design with
+many small counts (``pois``, N = 20-50), and 2.2% above on the published example
+(0.0428782 vs 0.0419559), always well above the uncorrected SE.
+
+The same small-sample factor as the fit's own pair-clustered variance (``G/(G-1)``
+with ``ssc="glm"``) is applied; :meth:`BiasCorrectedPoissonResults.with_vcov` changes
+it (``ssc=``).
 
 The corrected fit keeps the uncorrected fit's sample; its fixed effects are
 re-estimated with ``x'beta^bc`` as an offset, so that ``fixed_effects()``,
