@@ -150,7 +150,7 @@ def test_twoway_variance_equals_dense_leverage():
 
 def test_approximate_variance_against_exact_on_simulated_designs(monkeypatch):
     """The authors' approximation (one sweep of alternating projections) against the
-    exact leverage: within 2% (below) in the paper-style design at N = 30, within 15%
+    exact leverage: within 2% (below) in the agreement-dummy (wz) design at N = 30, within 15%
     (below) with many small counts (``pois``, N = 20: 5-11% measured), and chosen by
     ``"auto"`` above ``APPROX_ABOVE`` time effects."""
     from gravity.estimation import ppml_bias

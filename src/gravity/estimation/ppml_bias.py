@@ -55,7 +55,7 @@ Measured (``benchmarks/ppml_bias_variance.py`` -> ``benchmarks/results/
 ppml_bias_variance.md``): from 1,000 to 3,000 time effects the exact variance step
 takes seconds to about a minute and 40-350 MiB (growing as ``F^3`` and ``F^2``), the
 approximation under 0.4 s; the approximate SE is 0.2-0.5% below the exact one in the
-paper-style design at N >= 60, 1-2.5% below at N = 20-40, 3-9% below in a design with
+agreement-dummy (``wz``) design at N >= 60, 1-2.5% below at N = 20-40, 3-9% below in a design with
 many small counts (``pois``, N = 20-50), and 2.2% above on the published example
 (0.0428782 vs 0.0419559), always well above the uncorrected SE.
 
