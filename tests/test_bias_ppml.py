@@ -19,7 +19,7 @@ import pytest
 from conftest import shared_path
 
 import gravity as gv
-from gravity.errors import EstimationError, InputError
+from gravity.errors import EstimationError, GravityWarning, InputError
 from gravity.estimation import BiasCorrectedPoissonResults, PoissonResults, bias_correct
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -104,6 +104,11 @@ def test_ppml_option_and_with_vcov(example):
             exact.with_vcov(bad, data=d)
     with pytest.raises(EstimationError, match="pass data="):
         exact.with_vcov({"CRV1": "pair"})
+    # a fit clustered otherwise: the corrected variance is by pair, and says so
+    with pytest.warns(GravityWarning, match="clustered by pair"):
+        het = bias_correct(fit.with_vcov("hetero"))
+    assert het.bse["fta"] == exact.bse["fta"]
+    assert any("clustered by pair" in str(w.message) for w in het.warnings)
     with pytest.raises(InputError, match="bias_correction"):
         gv.ppml(THREE, d, bias_correction="network")
     with pytest.raises(InputError, match="bias_variance"):

@@ -75,6 +75,7 @@ the fit is heteroskedasticity-robust).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -83,7 +84,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import EstimationError
+from ..errors import EstimationError, GravityWarning
 from ..hdfe import DemeanConfig, make_demeaner
 from ..inference.vcov import (
     SSC,
@@ -94,6 +95,7 @@ from ..inference.vcov import (
     parse_vcov,
     resolve_ssc,
 )
+from .assemble import recorded_warnings
 from .record import FitRecord
 from .results import PoissonResults, RegressionResults
 
@@ -161,9 +163,7 @@ class BiasCorrectedPoissonResults(PoissonResults):
             return False
         term = spec.clusters[0]
         r = self._record
-        known = {tuple(sorted(t)): c for t, c in zip(r.fe_terms, r.fe_codes, strict=True)}
-        known.update({tuple(sorted(t)): c for t, c in r.cluster_map.items()})
-        codes = known.get(tuple(sorted(term)))
+        codes = _known_codes(r, term)
         if codes is None:
             if data is None:
                 raise EstimationError(f"the cluster variable {'^'.join(term)!r} is neither a "
@@ -171,6 +171,13 @@ class BiasCorrectedPoissonResults(PoissonResults):
                                       "estimation data")
             codes = cluster_codes(data, spec, r.mask)[0]
         return _same_partition(codes, r.extra["variance_clusters"])
+
+
+def _known_codes(r: FitRecord, term: tuple[str, ...]) -> np.ndarray | None:
+    """Codes of a cluster term the record holds (a fixed effect or the fit's cluster)."""
+    known = {tuple(sorted(t)): c for t, c in zip(r.fe_terms, r.fe_codes, strict=True)}
+    known.update({tuple(sorted(t)): c for t, c in r.cluster_map.items()})
+    return known.get(tuple(sorted(term)))
 
 
 def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
@@ -536,6 +543,15 @@ def ppml_bias_correct(res: RegressionResults, variance: str = "auto",
              "n_time_effects": n_fe, "vcov_unscaled": unscaled,
              "variance_clusters": lay.pair}
     rec = _refit_fixed_effects(r, beta) if three else r
-    rec = replace(rec, extra=extra, settings=replace(r.settings, bias_correction=label))
+    with recorded_warnings() as log:
+        own = res._spec
+        codes = _known_codes(r, own.clusters[0]) if own.kind == "CRV1" and len(
+            own.clusters) == 1 else None
+        if three and (codes is None or not _same_partition(codes, lay.pair)):
+            warnings.warn(f"the bias-corrected variance is clustered by pair ({spec.label}), "
+                          f"the clustering the correction is derived for; the fit's own "
+                          f"variance was {own.label}", GravityWarning, stacklevel=3)
+    rec = replace(rec, extra=extra, settings=replace(r.settings, bias_correction=label),
+                  warnings=tuple(r.warnings) + tuple(log))
     vr = _scaled(unscaled, spec, plain.ssc, r, lay.pair)
     return BiasCorrectedPoissonResults(rec, vr, spec, plain.ssc)
