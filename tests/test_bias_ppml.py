@@ -228,3 +228,7 @@ def test_other_models_are_typed_errors():
         bias_correct(f)
     with pytest.raises(EstimationError, match="panel_structure"):
         bias_correct(f, panel_structure="network")
+    # two-way fit clustered by exporter-year (the default): not pairs
+    with pytest.raises(EstimationError, match="two-way variance correction needs the fit "
+                                              "clustered by pair"):
+        gv.ppml("y ~ x | exp^year + imp^year", d, separation=("fe",), bias_correction=True)

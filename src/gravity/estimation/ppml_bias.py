@@ -259,6 +259,11 @@ def _layout(r: FitRecord, three: bool, clusters: np.ndarray | None) -> _Layout:
     n_pairs = int(pair.max()) + 1
     n_periods = int(slot.max()) + 1
     key = pair * n_periods + slot
+    if np.unique(key).size != key.size and not three:
+        raise EstimationError("the two-way variance correction needs the fit clustered by "
+                              "pair (one row per pair and period) or 'hetero'; the fit's "
+                              "clusters have several rows in a period: fit with "
+                              "vcov={'CRV1': <pair>}")
     if np.unique(key).size != key.size:
         raise EstimationError("a pair has more than one observation in a period: the "
                               "correction needs one row per exporter, importer and period "
