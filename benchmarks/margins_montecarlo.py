@@ -359,15 +359,15 @@ def _run_defaults(args) -> list[dict]:
 
 
 def part_defaults(reps: int, reps_size: int, countries: int, years: range,
-                  workers: int) -> dict[str, pd.DataFrame]:
+                  workers: int, seed_offset: int = 0) -> dict[str, pd.DataFrame]:
     from multiprocessing import get_context
 
     from gravity.simulate import SimParams
 
     p1 = SimParams()
     p0 = SimParams(bri_flow=0.0, bri_entry=0.0, fd_entry=0.0, fd_dist_entry=0.0)
-    jobs = ([(1000 + r, p1, countries, years) for r in range(reps)]
-            + [(5000 + r, p0, countries, years) for r in range(reps_size)])
+    jobs = ([(1000 + seed_offset + r, p1, countries, years) for r in range(reps)]
+            + [(5000 + seed_offset + r, p0, countries, years) for r in range(reps_size)])
     with get_context("fork").Pool(workers) as pool:
         out = pool.map(_run_defaults, jobs, chunksize=1)
     return {"recovery": pd.DataFrame([r for rows in out[:reps] for r in rows]),
@@ -417,6 +417,9 @@ def main() -> None:
     ap.add_argument("--no-cloglog", action="store_true")
     ap.add_argument("--out", default="benchmarks/results/margins_montecarlo.md")
     ap.add_argument("--skip-bri", action="store_true")
+    ap.add_argument("--seed-offset", type=int, default=0,
+                    help="--defaults: worlds start at seeds 1000+offset and 5000+offset "
+                         "(to add worlds to an earlier run)")
     ap.add_argument("--defaults", action="store_true",
                     help="only the entry rows of the helpers' defaults (issue 15), "
                          "appended to --out")
@@ -424,7 +427,8 @@ def main() -> None:
     t0 = time.time()
     if a.defaults:
         yrs = range(a.first_year, a.last_year + 1)
-        out = part_defaults(a.reps, a.reps_size, a.countries, yrs, a.workers)
+        out = part_defaults(a.reps, a.reps_size, a.countries, yrs, a.workers,
+                            a.seed_offset)
         tab = summarise(out)
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             print(tab.round(4).to_string())

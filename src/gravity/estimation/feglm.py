@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import SeparationWarning
+from ..errors import InputError, SeparationWarning
 from ..formula import parse_formula
 from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
@@ -244,10 +244,26 @@ def ppml(
     panel_id: Any = None,
     exposure: Any = None,
     verbose: bool = False,
+    bias_correction: bool | str | None = None,
+    bias_variance: str = "auto",
 ) -> PoissonResults:
     """PPML with any number of high-dimensional fixed effects: :func:`feglm` with the
     Poisson family (see its parameters). The outcome must be non-negative (zeros kept).
+
+    ``bias_correction``: ``True`` (or ``"auto"``), ``"three-way"`` or ``"two-way"``
+    returns the Weidner-Zylkin (2021) correction of the fit, the same object as
+    ``bias_correct(ppml(...))`` (:func:`gravity.estimation.ppml_bias.ppml_bias_correct`;
+    fixed effects exporter-time, importer-time and pair -- bias and variance corrected,
+    variance clustered by pair -- or exporter-time and importer-time -- variance only);
+    ``True`` reads the model from the number of fixed effects. ``bias_variance``:
+    ``"auto"``, ``"exact"`` or ``"approx"`` (the authors' large-N approximation).
     """
+    if bias_correction not in (None, False, True, "auto", "three-way", "two-way"):
+        raise InputError(f"bias_correction must be True, 'three-way' or 'two-way' (or None), "
+                         f"not {bias_correction!r}")
+    if bias_variance not in ("auto", "exact", "approx"):
+        raise InputError(f"bias_variance must be 'auto', 'exact' or 'approx', not "
+                         f"{bias_variance!r}")
     res = feglm(formula, data, "poisson", vcov=vcov, weights=weights, offset=offset,
                 ssc=ssc, separation=separation, missing=missing,
                 drop_singletons=drop_singletons, tol=tol, maxiter=maxiter,
@@ -255,7 +271,13 @@ def ppml(
                 on_nonconvergence=on_nonconvergence, demean_method=demean_method,
                 panel_id=panel_id, exposure=exposure, verbose=verbose)
     assert isinstance(res, PoissonResults)
-    return res
+    if bias_correction is None or bias_correction is False:
+        return res
+    from .ppml_bias import ppml_bias_correct
+
+    model = bias_correction if isinstance(bias_correction, str) and \
+        bias_correction != "auto" else None
+    return ppml_bias_correct(res, variance=bias_variance, model=model)
 
 
 def _binary(family: str, formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:

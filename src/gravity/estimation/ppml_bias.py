@@ -34,17 +34,34 @@ outer product is inflated by the inverse of one minus its leverage block,
             e_p e_p' x~_p\Big] W^{-1},\qquad V_{FE} = \Big(\sum_p d_p' H_p d_p\Big)^-,
 
 with ``d_p`` the ``T x (N_i T + N_j T)`` exporter-time and importer-time dummies of the
-pair and ``(.)^-`` the generalised inverse that drops linearly dependent columns in
-any generalised inverse (the variance does not depend on which). ``exact`` builds
-``V_FE`` densely; above ``APPROX_ABOVE`` time effects (``N_i T + N_j T``) the default
-``"auto"`` uses a large-``N`` approximation: ``V_FE`` expanded to first order around
-its exporter-time and importer-time diagonal blocks (:func:`_fe_leverage_approx`; the
-cross terms are ``O(1/N)``). Measured: within 1% of the exact SE in the benchmark's
-paper-style designs (N = 30-50), 6% below it on the published example, whose few
-dominant flows make the cross terms large. (The authors' own approximation in
-``ppml_fe_bias`` is a different one and is not reproduced here.) The same
-small-sample factor as the fit's own pair-clustered variance (``G/(G-1)`` with
-``ssc="glm"``) is applied.
+pair and ``(.)^-`` any generalised inverse (the variance does not depend on which).
+Equivalently, ``H_p (x~_p W^{-1} x~_p' + d_p V_FE d_p')`` is the pair's ``T x T`` block
+of the hat matrix ``Lambda Z (Z' Lambda Z)^- Z'`` of all regressors and dummies, up to a
+term ``u 1'`` that ``1' e_p = 0`` makes irrelevant.
+
+``variance=``:
+
+* ``"exact"`` builds the dense ``F x F`` information matrix of the ``F = (N_i + N_j) T``
+  exporter-time and importer-time effects and its generalised inverse: time ``O(F^3)``,
+  memory ``O(F^2)``.
+* ``"approx"`` is the authors' approximation (``ppml_fe_bias``, option ``approx``):
+  the fixed-effect block of the hat matrix is replaced by one symmetric sweep of
+  alternating projections on the three fixed effects (:func:`_fe_projection_approx`),
+  which stays inside each pair: time and memory ``O(P T^3)``, no large matrix.
+* ``"auto"`` (default): exact up to ``APPROX_ABOVE = 1500`` exporter-time plus
+  importer-time effects, the approximation above (the authors' own switch).
+
+Measured (``benchmarks/ppml_bias_variance.py`` -> ``benchmarks/results/
+ppml_bias_variance.md``): from 1,000 to 3,000 time effects the exact variance step
+takes seconds to about a minute and 40-350 MiB (growing as ``F^3`` and ``F^2``), the
+approximation under 0.4 s; the approximate SE is 0.2-0.5% below the exact one in the
+agreement-dummy (``wz``) design at N >= 60, 1-2.5% below at N = 20-40, 3-9% below in a design with
+many small counts (``pois``, N = 20-50), and 2.2% above on the published example
+(0.0428782 vs 0.0419559), always well above the uncorrected SE.
+
+The same small-sample factor as the fit's own pair-clustered variance (``G/(G-1)``
+with ``ssc="glm"``) is applied; :meth:`BiasCorrectedPoissonResults.with_vcov` changes
+it (``ssc=``).
 
 The corrected fit keeps the uncorrected fit's sample; its fixed effects are
 re-estimated with ``x'beta^bc`` as an offset, so that ``fixed_effects()``,
@@ -58,6 +75,7 @@ the fit is heteroskedasticity-robust).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -66,16 +84,26 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import EstimationError
+from ..errors import EstimationError, GravityWarning
 from ..hdfe import DemeanConfig, make_demeaner
-from ..inference.vcov import VcovResult
+from ..inference.vcov import (
+    SSC,
+    VcovResult,
+    VcovSpec,
+    cluster_codes,
+    compute_vcov,
+    parse_vcov,
+    resolve_ssc,
+)
+from .assemble import recorded_warnings
 from .record import FitRecord
 from .results import PoissonResults, RegressionResults
 
 #: above this number of exporter-time plus importer-time effects, ``variance="auto"``
-#: uses the large-N approximation (the dense generalised inverse of a 4000 x 4000
-#: matrix takes seconds; ``ppml_fe_bias`` switches at 1500)
-APPROX_ABOVE = 4000
+#: uses the authors' approximation (``ppml_fe_bias`` switches at the same size; measured
+#: in ``benchmarks/results/ppml_bias_variance.md``: the exact step takes seconds there
+#: and grows as ``F^3``, the approximation is within 0.5% of it at that size)
+APPROX_ABOVE = 1500
 DEMEAN_TOL = 1e-12
 
 
@@ -99,12 +127,79 @@ class BiasCorrectedPoissonResults(PoissonResults):
 
     def with_vcov(self, vcov: Any = None, ssc: Any = None,
                   data: pd.DataFrame | None = None) -> RegressionResults:
+        """The corrected variance with another small-sample correction (``ssc=``), or
+        with the clustering restated (``vcov=``): only the clustering the correction
+        is defined for is accepted -- the pair (three-way model; any column or
+        fixed effect that identifies the same pairs, e.g. ``{"CRV1": "exp^imp"}``, a
+        ``pair`` column with ``data=``), or the fit's own pair cluster or
+        ``"hetero"`` (two-way model). Any other variance is an
+        :class:`~gravity.errors.EstimationError`: the leverage correction is derived
+        for that clustering only."""
         if vcov is None and ssc is None:
             return self
-        raise EstimationError(
-            "the corrected variance of a bias-corrected PPML fit is computed for pair "
-            "clusters with the fit's small-sample convention; choose vcov= and ssc= on "
-            "the original fit before calling bias_correct")
+        r = self._record
+        spec = self._spec if vcov is None else parse_vcov(vcov, r.fe_terms,
+                                                          r.settings.panel_id)
+        rule = self._ssc if ssc is None else resolve_ssc(ssc)
+        if vcov is not None and not self._same_clusters(spec, data):
+            model = r.extra["model"]
+            want = (f"clustered by pair ({self._spec.label})" if self._spec.clustered
+                    else "heteroskedasticity-robust")
+            raise EstimationError(
+                f"the bias-corrected variance of this {model} PPML fit is defined for the "
+                f"variance it corrects, {want}; vcov={vcov!r} is not available on the "
+                "corrected fit (only ssc= can change). Use the uncorrected fit for "
+                "other variances")
+        vr = _scaled(r.extra["vcov_unscaled"], spec if spec.clustered else self._spec,
+                     rule, r, r.extra["variance_clusters"])
+        return type(self)(r, vr, spec, rule)
+
+    def _same_clusters(self, spec: VcovSpec, data: pd.DataFrame | None) -> bool:
+        if spec.kind != self._spec.kind or len(spec.clusters) != len(self._spec.clusters):
+            return False
+        if not spec.clustered:
+            return True
+        if len(spec.clusters) != 1:
+            return False
+        term = spec.clusters[0]
+        r = self._record
+        codes = _known_codes(r, term)
+        if codes is None:
+            if data is None:
+                raise EstimationError(f"the cluster variable {'^'.join(term)!r} is neither a "
+                                      "fixed effect nor the fit's cluster: pass data=, the "
+                                      "estimation data")
+            codes = cluster_codes(data, spec, r.mask)[0]
+        return _same_partition(codes, r.extra["variance_clusters"])
+
+
+def _known_codes(r: FitRecord, term: tuple[str, ...]) -> np.ndarray | None:
+    """Codes of a cluster term the record holds (a fixed effect or the fit's cluster)."""
+    known = {tuple(sorted(t)): c for t, c in zip(r.fe_terms, r.fe_codes, strict=True)}
+    known.update({tuple(sorted(t)): c for t, c in r.cluster_map.items()})
+    return known.get(tuple(sorted(term)))
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two codings of the rows define the same groups."""
+    n_ab = np.unique(np.column_stack([a, b]), axis=0).shape[0]
+    return n_ab == np.unique(a).size == np.unique(b).size
+
+
+def _scaled(unscaled: np.ndarray, spec: VcovSpec, rule: SSC, r: FitRecord,
+            clusters: np.ndarray) -> VcovResult:
+    """``unscaled`` times the small-sample factor the fit's own variance of ``spec`` and
+    ``rule`` applies (``G/(G-1)``, ``(N-1)/(N-K)`` with fixed effects nested in the
+    clusters not counted): the factor is read off :func:`compute_vcov` on a unit
+    sandwich, so that it follows the package's rules exactly."""
+    k = len(r.names)
+    unit = np.zeros((r.nobs, 1))
+    unit[0, 0] = 1.0
+    ref = compute_vcov(spec=spec, bread=np.eye(1), scores=unit, nobs=r.nobs, n_regressors=k,
+                       fe_codes=list(r.fe_codes), clusters=[clusters] if spec.clustered
+                       else [], rule=rule, sigma2=None)
+    return VcovResult(matrix=float(ref.matrix[0, 0]) * unscaled, df_k=ref.df_k,
+                      n_clusters=ref.n_clusters, df_t=ref.df_t)
 
 
 @dataclass(frozen=True)
@@ -164,6 +259,11 @@ def _layout(r: FitRecord, three: bool, clusters: np.ndarray | None) -> _Layout:
     n_pairs = int(pair.max()) + 1
     n_periods = int(slot.max()) + 1
     key = pair * n_periods + slot
+    if np.unique(key).size != key.size and not three:
+        raise EstimationError("the two-way variance correction needs the fit clustered by "
+                              "pair (one row per pair and period) or 'hetero'; the fit's "
+                              "clusters have several rows in a period: fit with "
+                              "vcov={'CRV1': <pair>}")
     if np.unique(key).size != key.size:
         raise EstimationError("a pair has more than one observation in a period: the "
                               "correction needs one row per exporter, importer and period "
@@ -276,11 +376,12 @@ def _fe_leverage_exact(a: _Arrays, lay: _Layout) -> np.ndarray:
     ci = lay.exp_of_pair[:, None] * T + np.arange(T)[None, :]
     cj = lay.n_exp * T + lay.imp_of_pair[:, None] * T + np.arange(T)[None, :]
     f = (lay.n_exp + lay.n_imp) * T
-    info = np.zeros((f, f))
+    flat = np.zeros(f * f)
     for ra in (ci, cj):
         for cb in (ci, cj):
-            np.add.at(info, (np.broadcast_to(ra[:, :, None], a.h.shape),
-                             np.broadcast_to(cb[:, None, :], a.h.shape)), a.h)
+            flat += np.bincount((ra[:, :, None] * f + cb[:, None, :]).ravel(),
+                                weights=a.h.ravel(), minlength=f * f)
+    info = flat.reshape(f, f)
     v = np.linalg.pinv(info, rcond=1e-11, hermitian=True)
     out = np.zeros_like(a.h)
     for ra in (ci, cj):
@@ -289,18 +390,28 @@ def _fe_leverage_exact(a: _Arrays, lay: _Layout) -> np.ndarray:
     return out
 
 
-def _fe_leverage_approx(a: _Arrays, lay: _Layout) -> np.ndarray:
-    r"""``d_p V_FE d_p'`` without the dense inverse, for many fixed effects: ``V_FE`` is
-    expanded around its exporter-time and importer-time diagonal blocks ``H_i``,
-    ``H_j`` (nearly orthogonal once the pair effect is concentrated out) to first order
-    in the cross blocks ``H_ij``:
-    ``V_ii ~ H_i^+``, ``V_jj ~ H_j^+``, ``V_ij ~ -H_i^+ H_ij H_j^+``, so that
-    ``d_p V_FE d_p' ~ H_i^+ + H_j^+ - H_i^+ H_ij H_j^+ - (H_i^+ H_ij H_j^+)'``."""
+def _fe_projection_approx(a: _Arrays, lay: _Layout) -> np.ndarray:
+    r"""The authors' approximation (``ppml_fe_bias``, option ``approx``) of each pair's
+    ``T x T`` block of the fixed-effect part of the hat matrix, without the dense
+    inverse: the projection on the three fixed effects is replaced by one symmetric
+    sweep of alternating projections, ``I - M_ij M_jt M_it M_ij``, where ``M_g = I -
+    P_g`` removes the ``lambda``-weighted mean within the groups of ``g``. Every path of
+    that product stays inside the pair, so its block is, with ``a_t = lambda_ijt /
+    sum_j lambda_ijt``, ``b_t = lambda_ijt / sum_i lambda_ijt`` and ``c_t = lambda_ijt /
+    sum_t lambda_ijt``:
+    ``Q_p = I - (I - c 1')(I - diag a)(I - diag b)(I - c 1')`` (the transpose of the
+    operator block, as the hat matrix ``Lambda Z (Z' Lambda Z)^- Z'`` is)."""
+    lam = a.lam
     ip, jp = lay.exp_of_pair, lay.imp_of_pair
-    hi = _pinv_blocks(_group_sum(a.h, ip, lay.n_exp))[ip]
-    hj = _pinv_blocks(_group_sum(a.h, jp, lay.n_imp))[jp]
-    cross = -hi @ a.h @ hj
-    return hi + hj + cross + np.swapaxes(cross, 1, 2)
+    s_it = _group_sum(lam, ip, lay.n_exp)[ip]
+    s_jt = _group_sum(lam, jp, lay.n_imp)[jp]
+    th_i = np.divide(lam, s_it, out=np.zeros_like(lam), where=s_it > 0)
+    th_j = np.divide(lam, s_jt, out=np.zeros_like(lam), where=s_jt > 0)
+    c = lam / lam.sum(axis=1, keepdims=True)
+    eye = np.eye(lay.n_periods)[None]
+    m_ij = eye - c[:, :, None]  # (I - c 1'): column t of row s is delta_st - c_s
+    return eye - m_ij @ (eye - th_i[:, :, None] * eye) @ (eye - th_j[:, :, None] * eye) \
+        @ m_ij
 
 
 def _fe_leverage_twoway(r: FitRecord, lay: _Layout) -> np.ndarray:
@@ -323,10 +434,10 @@ def _fe_leverage_twoway(r: FitRecord, lay: _Layout) -> np.ndarray:
     return d[:, :, None] * np.eye(lay.n_periods)[None]
 
 
-def _sandwich(a: _Arrays, lev: np.ndarray | None) -> np.ndarray:
-    """``W^{-1} [sum_p x~_p' L_p e_p e_p' x~_p] W^{-1}`` with ``L_p`` the leverage
-    inflation (identity: the plain pair-clustered sandwich), no small-sample factor."""
-    le = a.e if lev is None else np.einsum("pts,ps->pt", lev, a.e)
+def _sandwich(a: _Arrays, le: np.ndarray) -> np.ndarray:
+    """``W^{-1} [sum_p x~_p' e~_p e_p' x~_p] W^{-1}`` (symmetrised) with ``e~_p`` the
+    leverage-inflated residuals (``e~ = e``: the plain pair-clustered sandwich), no
+    small-sample factor."""
     u = np.einsum("ptk,pt->pk", a.x, a.e)
     ul = np.einsum("ptk,pt->pk", a.x, le)
     meat = ul.T @ u
@@ -341,6 +452,25 @@ def _leverage_inflation(a: _Arrays, fe_lev: np.ndarray) -> np.ndarray:
     xvx = np.einsum("ptk,kl,psl->pts", a.x, w_inv, a.x)
     eye = np.eye(a.h.shape[1])[None]
     return np.linalg.inv(eye - a.h @ (xvx + fe_lev))
+
+
+def _apply(m: np.ndarray, e: np.ndarray) -> np.ndarray:
+    return np.einsum("pts,ps->pt", m, e)
+
+
+def _inflated_residuals_approx(a: _Arrays, q_fe: np.ndarray) -> np.ndarray:
+    r"""``e~_p`` solving ``(I - Q_p) e~_p = e_p`` with ``Q_p = Lambda_p x~_p W^{-1}
+    x~_p' + Q_p^FE`` the pair's block of the hat matrix (the fixed-effect part from
+    :func:`_fe_projection_approx`). ``I - Q_p`` is singular (``1' Q_p = 1'`` and
+    ``Q_p lambda_p = lambda_p``, as for the exact hat matrix); every solution gives the
+    same ``x~_p' e~_p`` because ``x~_p' lambda_p = 0``. The solution with ``1' e~_p = 0``
+    is taken (``c 1'`` added, ``c = lambda_p / sum_t lambda_pt``), the same system the
+    exact variance solves."""
+    w_inv = np.linalg.inv(a.hess)
+    qx = a.lam[:, :, None] * np.einsum("ptk,kl,psl->pts", a.x, w_inv, a.x)
+    c = a.lam / a.lam.sum(axis=1, keepdims=True)
+    mat = np.eye(a.h.shape[1])[None] - qx - q_fe + c[:, :, None]
+    return np.linalg.solve(mat, a.e[:, :, None])[:, :, 0]
 
 
 def ppml_bias_correct(res: RegressionResults, variance: str = "auto",
@@ -397,14 +527,14 @@ def ppml_bias_correct(res: RegressionResults, variance: str = "auto",
         "approx" if three and n_fe > APPROX_ABOVE else "exact")
     if not three:
         method = "exact"
-        fe_lev = _fe_leverage_twoway(r, lay)
+        le = _apply(_leverage_inflation(a, _fe_leverage_twoway(r, lay)), a.e)
     elif method == "exact":
-        fe_lev = _fe_leverage_exact(a, lay)
+        le = _apply(_leverage_inflation(a, _fe_leverage_exact(a, lay)), a.e)
     else:
-        fe_lev = _fe_leverage_approx(a, lay)
-    raw = _sandwich(a, None)
-    factor = float(np.mean(np.diag(plain.vcov.to_numpy()) / np.diag(raw)))
-    vmat = factor * _sandwich(a, _leverage_inflation(a, fe_lev))
+        le = _inflated_residuals_approx(a, _fe_projection_approx(a, lay))
+    spec = plain._spec
+    raw = _sandwich(a, a.e)
+    unscaled = _sandwich(a, le)
     names = pd.Index(r.names)
     bias = _bias(a, lay) if three else np.zeros(len(names))
     beta = r.beta - bias
@@ -413,9 +543,20 @@ def ppml_bias_correct(res: RegressionResults, variance: str = "auto",
     extra = {**r.extra, "bias_corrected": True, "model": model, "variance_method": method,
              "params_uncorrected": res.params.copy(),
              "bias": pd.Series(bias, index=names),
-             "bse_uncorrected": plain.bse.copy(), "n_time_effects": n_fe}
+             "bse_uncorrected": pd.Series(np.sqrt(np.diag(
+                 _scaled(raw, spec, plain.ssc, r, lay.pair).matrix)), index=names),
+             "n_time_effects": n_fe, "vcov_unscaled": unscaled,
+             "variance_clusters": lay.pair}
     rec = _refit_fixed_effects(r, beta) if three else r
-    rec = replace(rec, extra=extra, settings=replace(r.settings, bias_correction=label))
-    vr = VcovResult(matrix=vmat, df_k=plain._vr.df_k, n_clusters=plain.n_clusters,
-                    df_t=plain._vr.df_t)
-    return BiasCorrectedPoissonResults(rec, vr, plain._spec, plain.ssc)
+    with recorded_warnings() as log:
+        own = res._spec
+        codes = _known_codes(r, own.clusters[0]) if own.kind == "CRV1" and len(
+            own.clusters) == 1 else None
+        if three and (codes is None or not _same_partition(codes, lay.pair)):
+            warnings.warn(f"the bias-corrected variance is clustered by pair ({spec.label}), "
+                          f"the clustering the correction is derived for; the fit's own "
+                          f"variance was {own.label}", GravityWarning, stacklevel=3)
+    rec = replace(rec, extra=extra, settings=replace(r.settings, bias_correction=label),
+                  warnings=tuple(r.warnings) + tuple(log))
+    vr = _scaled(unscaled, spec, plain.ssc, r, lay.pair)
+    return BiasCorrectedPoissonResults(rec, vr, spec, plain.ssc)
