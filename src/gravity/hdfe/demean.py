@@ -29,8 +29,8 @@ The kernels are compiled with numba (:mod:`gravity.hdfe.kernels`, loaded on the 
 large sample); the rows are split across threads (each thread sums into its own copy
 of the coefficients; the kernels release the GIL). The fixed effect whose codes come
 in the longest runs (the data sorted by it) has its sums kept in a register over each
-run. Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm in NumPy
-(``np.bincount``), so that small fits never wait for numba's compiler, except inside
+run. Samples under :data:`NUMPY_MAX_ROWS` rows run the same algorithm with SciPy's
+sparse products (the dummy matrix ``D`` built once), so that small fits never wait for numba's compiler, except inside
 :func:`compiled_kernels` (an opt-in for many small fits in a row, e.g. one per
 product). The two paths agree to rounding in one demeaning, but a PPML's IRLS may stop
 one step apart under them: its coefficients then differ within the IRLS tolerance, so
@@ -144,35 +144,34 @@ def _direction(p: np.ndarray, r: np.ndarray, inv: np.ndarray, beta: np.ndarray) 
 
 
 class _NumpyPasses:
-    """The passes with ``np.bincount`` (small samples)."""
+    """The passes as products with the sparse dummy matrix ``D`` (``N x G``, one
+    nonzero per row and fixed effect; SciPy, small samples), all columns at once."""
 
     def __init__(self, gcodes: np.ndarray, n_levels: int) -> None:
-        self.gcodes = gcodes.astype(np.intp)
-        self.flat = self.gcodes.ravel()
-        self.q = gcodes.shape[0]
+        from scipy.sparse import csr_matrix
+
+        q, n = gcodes.shape
         self.g = n_levels
+        self.D = csr_matrix((np.ones(q * n), gcodes.T.ravel(),
+                             np.arange(0, q * n + 1, q)), shape=(n, n_levels))
+        self.Dt = self.D.T.tocsr()
 
     def width(self, k: int) -> int:
         return k
 
-    def _scatter(self, v: np.ndarray) -> np.ndarray:
-        return np.bincount(self.flat, weights=np.tile(v, self.q), minlength=self.g)
-
     def group_sums(self, w: np.ndarray) -> np.ndarray:
-        return self._scatter(w)
+        return np.asarray(self.Dt @ w)
 
     def rhs(self, Y: np.ndarray, w: np.ndarray,
             width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         wy = Y * w
-        b = np.column_stack([self._scatter(v) for v in wy])
-        return b, np.einsum("kn,kn->k", wy, Y), self._scatter(w)
+        return (np.asarray(self.Dt @ wy.T), np.einsum("kn,kn->k", wy, Y),
+                np.asarray(self.Dt @ w))
 
     def matvec(self, P: np.ndarray, w: np.ndarray, active: np.ndarray, q: np.ndarray,
                pq: np.ndarray) -> None:
-        q[:] = 0.0
-        for k in np.flatnonzero(active):
-            t = P[self.gcodes, k].sum(axis=0) * w
-            q[:, k] = self._scatter(t)
+        q[:] = self.Dt @ ((self.D @ P) * w[:, None])
+        q[:, ~active] = 0.0
         pq[:] = np.einsum("gk,gk->k", P, q)
 
     def update(self, X: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray,
@@ -184,8 +183,7 @@ class _NumpyPasses:
         _direction(p, r, inv, beta)
 
     def subtract(self, Y: np.ndarray, X: np.ndarray) -> None:
-        for k in range(Y.shape[0]):
-            Y[k] -= X[self.gcodes, k].sum(axis=0)
+        Y -= (self.D @ X).T
 
 
 class _NumbaPasses:
