@@ -402,21 +402,25 @@ class FixedEffects:
             raise ValueError("FixedEffects needs at least one fixed effect")
         self.n = int(codes[0].size)
         self.sizes = np.array([int(c.max()) + 1 if c.size else 0 for c in codes], dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
         n_levels = int(self.sizes.sum())
         # the fixed effect whose codes come in the fewest runs goes last (its sums are
-        # kept in a register over each run); codes are global (level offsets added)
+        # kept in a register over each run); codes are global: the levels of the
+        # fixed effects in this order, one after the other
         runs = [int(np.count_nonzero(c[1:] != c[:-1])) for c in codes]
-        self._order = sorted(range(len(codes)), key=lambda q: -runs[q])
+        order = sorted(range(len(codes)), key=lambda q: -runs[q])
+        self._sizes = self.sizes[order]
+        self._offsets = np.concatenate([[0], np.cumsum(self._sizes)[:-1]]).astype(np.int64)
         # int32 codes halve the memory traffic of the passes; int64 only for a
         # design with 2**31 levels or more
         code_type = np.int32 if n_levels < 2**31 - 1 else np.int64
         gcodes = np.empty((len(codes), self.n), dtype=code_type)
-        for row, q in enumerate(self._order):
-            np.add(codes[q], self.offsets[q], out=gcodes[row], casting="unsafe")
+        for row, q in enumerate(order):
+            np.add(codes[q], self._offsets[row], out=gcodes[row], casting="unsafe")
         self._gcodes, self._n_levels = gcodes, n_levels
+        # the global level numbers in the order the fixed effects were given
+        self._as_given = np.concatenate(
+            [self._offsets[order.index(q)] + np.arange(self.sizes[q]) for q in range(len(codes))])
         self._engines: dict[str, _Passes] = {}
-        self._sweep_codes: np.ndarray | None = None
         self.engine = "coefficients"
         footprint = n_levels * 8 * 4 * (2 + _threads())
         if footprint > CACHE_BYTES and self.n >= NUMPY_MAX_ROWS and len(codes) > 1:
@@ -425,9 +429,6 @@ class FixedEffects:
                 if head.shape[1] > 1 else 0.0
             if jumps > MAX_JUMPS_PER_ROW:
                 self.engine = "sweep"
-                self._sweep_codes = np.ascontiguousarray(
-                    np.vstack(codes).astype(np.int32 if self.sizes.max() < 2**31 - 1
-                                            else np.int64))
 
     @property
     def _passes(self) -> _Passes:
@@ -453,12 +454,7 @@ class FixedEffects:
 
     def group_weights(self, w: np.ndarray) -> np.ndarray:
         """Concatenated per-group sums of weights (fixed effects in the order given)."""
-        return self._passes.group_sums(np.ascontiguousarray(w, dtype=np.float64))
-
-    def inverse_group_weights(self, w: np.ndarray) -> np.ndarray:
-        wsum = self.group_weights(w)
-        with np.errstate(divide="ignore"):
-            return np.where(wsum > 0, 1.0 / wsum, 0.0)
+        return self._passes.group_sums(np.ascontiguousarray(w, dtype=np.float64))[self._as_given]
 
     def demean_inplace(
         self,
@@ -476,9 +472,11 @@ class FixedEffects:
         iters = np.zeros(k, dtype=np.int64)
         conv = np.zeros(k, dtype=np.bool_)
         if k and self.n:
-            if self._sweep_codes is not None and not _numpy_size(self.n):
-                _solve_sweep(self._sweep_codes, self.offsets, self.sizes,
-                             self.inverse_group_weights(w), work, w, float(tol),
+            if self.engine == "sweep" and not _numpy_size(self.n):
+                wsum = self._passes.group_sums(w)  # in the engine's order
+                inv = np.zeros_like(wsum)
+                np.divide(1.0, wsum, out=inv, where=wsum > 0)
+                _solve_sweep(self._gcodes, self._offsets, self._sizes, inv, work, w, float(tol),
                              int(maxiter), iters, conv)
             else:
                 _solve(self._passes, self.n_fe, work, w, float(tol), int(maxiter), iters,

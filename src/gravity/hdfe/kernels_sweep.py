@@ -3,7 +3,9 @@ Kaczmarz sweeps (alternating projections ``A_1 ... A_Q ... A_1``) accelerated by
 conjugate gradients, one column per thread (see :mod:`gravity.hdfe.demean` for when it
 is used: large designs whose codes jump around in memory). Each pass touches the means
 of one or two fixed effects only, which stay in cache where the coefficient engine's
-arrays of all fixed effects would not.
+arrays of all fixed effects would not. The codes are the engine's global codes (the
+levels of the fixed effects one after the other, the first from 0), so the offsets
+serve only to delimit each fixed effect's means.
 
 One specialisation per kernel (float64 data, int32 codes; int64 codes only for a
 fixed effect with 2**31 levels or more), compiled on first use and cached on disk
@@ -70,7 +72,7 @@ def _chain(v, w, codes, inv_wsum, offsets, sizes, seq, acc):
     for s in range(seq.size - 1):
         qs, qt = seq[s], seq[s + 1]
         _zero(acc, offsets[qt], offsets[qt] + sizes[qt])
-        _sub_then_sum(v, v, w, codes[qs], offsets[qs], codes[qt], offsets[qt], acc)
+        _sub_then_sum(v, v, w, codes[qs], 0, codes[qt], 0, acc)
         _scale_means(acc, inv_wsum, offsets[qt], offsets[qt] + sizes[qt])
 
 
@@ -101,7 +103,7 @@ def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
     # r = y - K y (the CG residual of (I - K) x = (I - K) y at x = 0)
     v = np.empty(n)
     _zero(acc, offsets[1], offsets[1] + sizes[1])
-    _sub_then_sum(y, v, w, c0, 0, codes[1], offsets[1], acc)
+    _sub_then_sum(y, v, w, c0, 0, codes[1], 0, acc)
     _scale_means(acc, inv_wsum, offsets[1], offsets[1] + sizes[1])
     _chain(v, w, codes, inv_wsum, offsets, sizes, seq[1:], acc)
     # r = y - K y, and u <- r (the first direction) with its group sums for the first
@@ -127,7 +129,7 @@ def _demean_column(y, w, codes, inv_wsum, offsets, sizes, tol, maxiter):
     for it in range(1, maxiter + 1):
         # v <- K u, one fused pass per projection
         _zero(acc, offsets[1], offsets[1] + sizes[1])
-        _sub_then_sum(u, v, w, c0, 0, codes[1], offsets[1], acc)
+        _sub_then_sum(u, v, w, c0, 0, codes[1], 0, acc)
         _scale_means(acc, inv_wsum, offsets[1], offsets[1] + sizes[1])
         _chain(v, w, codes, inv_wsum, offsets, sizes, seq[1:], acc)
         # v <- (I - K) u (last subtraction fused) and <u, v>, <r, v>, <v, v>
