@@ -37,11 +37,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import EstimationError, GravityWarning
 from ..hdfe import DemeanConfig, make_demeaner
 from ..inference.delta import delta_method
+from ..inference.distributions import normal
 from .results import BinaryResults, RegressionResults
 
 DEMEAN_TOL = 1e-10
@@ -54,7 +54,7 @@ def _mu_eta3(name: str, eta: np.ndarray) -> np.ndarray:
         f = p * (1.0 - p)
         return f * (1.0 - 6.0 * f)
     if name == "probit":
-        return (eta * eta - 1.0) * stats.norm.pdf(eta)
+        return (eta * eta - 1.0) * normal.pdf(eta)
     if name == "cloglog":
         lam = np.exp(np.minimum(eta, 30.0))
         return lam * np.exp(-lam) * ((1.0 - lam) ** 2 - lam)
@@ -66,9 +66,9 @@ def _tidy(names: list[str], est: np.ndarray, vcov: np.ndarray, extra: dict[str, 
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         zval = est / se
-    q = stats.norm.ppf(0.975)
+    q = normal.ppf(0.975)
     out = pd.DataFrame({"estimate": est, "std_error": se, "statistic": zval,
-                        "p_value": 2 * stats.norm.sf(np.abs(zval)),
+                        "p_value": 2 * normal.sf(np.abs(zval)),
                         "conf_low": est - q * se, "conf_high": est + q * se},
                        index=pd.Index(names, name="term"))
     out.attrs.update(extra)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..inference.vcov import SSC, VcovSpec, spec_codes
+from .arrays import constant
 from .design import INTERCEPT, ModelData
 from .families import Family
 from .irls import inverse_gram
@@ -63,10 +64,20 @@ def level_labels(data: pd.DataFrame, term: tuple[str, ...], mask: np.ndarray,
 
 
 def cluster_map(data: pd.DataFrame, spec: VcovSpec, mask: np.ndarray,
-                panel_id: tuple[str, str] | None = None) -> dict[tuple[str, ...], np.ndarray]:
+                panel_id: tuple[str, str] | None = None,
+                known: Mapping[tuple[str, ...], np.ndarray] | None = None
+                ) -> dict[tuple[str, ...], np.ndarray]:
     """Cluster codes of ``spec`` on the sample, and the panel's unit codes and periods
-    when the fit declared ``panel_id`` (so that ``with_vcov("NW")`` works later)."""
-    out = spec_codes(data, spec, mask)
+    when the fit declared ``panel_id`` (so that ``with_vcov("NW")`` works later).
+
+    ``known``: codes already computed on the same sample (the fixed effects': dense,
+    numbered in order of first appearance, exactly what :func:`spec_codes` makes); a
+    cluster term among them is not factorised again (clustering by a fixed effect,
+    ``vcov={"CRV1": "pair"}`` with a pair effect, is the common case)."""
+    known = known or {}
+    todo = replace(spec, clusters=tuple(t for t in spec.clusters if t not in known))
+    out = spec_codes(data, todo, mask)
+    out.update({t: known[t] for t in spec.clusters if t in known})
     if panel_id is not None and spec.panel is None:
         out.update(spec_codes(data, VcovSpec("NW", panel=panel_id), mask))
     return out
@@ -112,8 +123,8 @@ def build_result(
     taken (``data`` is then not read); ``fitted``: the inverse link of ``eta`` when the
     caller has it."""
     n = md.nobs
-    pw = np.ones(n) if md.weights is None else md.weights
-    off = np.zeros(n) if md.offset is None else md.offset
+    pw = constant(n, 1.0) if md.weights is None else md.weights
+    off = constant(n, 0.0) if md.offset is None else md.offset
     X, names = md.X, list(md.names)
     bread = inverse_gram(xt, weights)
     scores = (xt * score_base).T
@@ -138,7 +149,7 @@ def build_result(
         beta = np.concatenate([[b0], beta])
         X = np.column_stack([np.ones(n), X])
         names = [INTERCEPT] + names
-        fe_component = np.zeros(n)
+        fe_component = constant(n, 0.0)
         xt = np.empty((0, n))
     if fitted is None:
         fitted = family.inverse_link(eta)
@@ -154,7 +165,9 @@ def build_result(
             level_labels(data, t, md.mask, c)
             for t, c in zip(md.formula.fixed_effects, fe_codes, strict=True)),
         cluster_map=reuse.cluster_map if reuse is not None else cluster_map(
-            data, spec, md.mask, settings.panel_id), iterations=iterations,
+            data, spec, md.mask, settings.panel_id,
+            known=dict(zip(md.formula.fixed_effects, fe_codes, strict=True))),
+        iterations=iterations,
         converged=converged, stats=dict(stats),
         xt=xt if keep_design else None, irls_weights=weights if keep_design else None,
         extra=dict(extra or {}) | (slope_record(md, data, reuse) if md.slope_codes else {}),

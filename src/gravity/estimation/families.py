@@ -27,6 +27,8 @@ from abc import ABC, abstractmethod
 import numpy as np
 from scipy.special import erfinv, expit, gammaln, log_ndtr, ndtr, xlogy
 
+from .arrays import is_constant
+
 _SQRT2PI = float(np.sqrt(2.0 * np.pi))
 #: cloglog: the linear predictor is clipped here (lambda = exp(eta) ~ 1e13)
 _CLOGLOG_ETA_MAX = 30.0
@@ -195,9 +197,11 @@ class _BoundPoisson(BoundFamily):
     def __init__(self, family: Family, y: np.ndarray, pw: np.ndarray) -> None:
         self.family, self.y, self.pw = family, y, pw
         self.label = family.name
-        self.pwy = pw * y
+        # unit prior weights (a broadcast vector): no weighted copy of y, plain sums
+        self.unit = is_constant(pw) and float(pw[0]) == 1.0
+        self.pwy = y if self.unit else pw * y
         self.sum_pwy = float(self.pwy.sum())
-        self.c_ylogy = float(pw @ xlogy(y, y))
+        self.c_ylogy = float(xlogy(y, y).sum() if self.unit else pw @ xlogy(y, y))
         self._last: tuple[np.ndarray, np.ndarray] | None = None
         self._sat_value: float | None = None
 
@@ -219,8 +223,9 @@ class _BoundPoisson(BoundFamily):
         return mu, self.y - mu
 
     def deviance(self, eta: np.ndarray) -> float:
+        mu = self.mu(eta)
         return 2.0 * (self.c_ylogy - float(self.pwy @ eta) - self.sum_pwy
-                      + float(self.pw @ self.mu(eta)))
+                      + float(mu.sum() if self.unit else self.pw @ mu))
 
     def variance_weights(self, eta: np.ndarray) -> np.ndarray:
         return self.mu(eta)

@@ -30,6 +30,7 @@ from ..errors import InputError, SeparationWarning
 from ..formula import parse_formula
 from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
+from .arrays import constant
 from .assemble import build_result, with_warnings
 from .design import ModelData, prepare, require_observations
 from .families import Family, Poisson, get_family
@@ -180,7 +181,7 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     """Run IRLS on a prepared sample and assemble the result (shared by :func:`feglm`
     and the bias correction, which holds the slopes fixed in ``extra_offset``)."""
     n = md.nobs
-    pw = np.ones(n) if md.weights is None else md.weights
+    pw = constant(n, 1.0) if md.weights is None else md.weights
     y0, off0 = md.y, md.offset
     scale = 1.0
     shift: np.ndarray | float | None = extra_offset
@@ -194,10 +195,18 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
                    estimate_slopes=estimate_slopes)
     finally:
         md.y, md.offset = y0, off0
-    eta = res.eta + np.log(scale)
+    # the IRLS arrays are this function's own: rescaled in place, and the IRLS result
+    # released before the record is assembled (memory: no second copy of each)
+    eta, weights, xt = res.eta, res.weights, res.xt
+    b = res.beta if beta is None else beta
+    dropped_names, iterations, converged = res.dropped_names, iterations or res.iterations, \
+        res.converged
+    del res
+    if scale != 1.0:
+        eta += np.log(scale)
+        weights *= scale  # the variance weights scale with mu (Poisson)
     y = md.y
     mu = fam.inverse_link(eta)
-    weights = res.weights * scale  # the variance weights scale with mu (Poisson)
     score_base = y - mu
     if not isinstance(fam, Poisson):  # h = mu' / V(mu) is 1 for the canonical link
         score_base *= fam.score_factor(eta)
@@ -206,6 +215,7 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     bound = fam.bind(y, pw)
     eta0 = np.full(n, fam.null_eta(y, pw))
     deviance, null_deviance = bound.deviance(eta), bound.deviance(eta0)
+    del eta0, bound
     loglik: float | LoglikFromDeviance
     null_loglik: float | LoglikFromDeviance
     if type(fam).deviance is Family.deviance:
@@ -215,13 +225,11 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
         loglik, null_loglik = fam.loglik(y, eta, pw), fam.loglik(y, eta0, pw)
     stats = {"deviance": deviance, "null_deviance": null_deviance,
              "loglik": loglik, "null_loglik": null_loglik}
-    b = res.beta if beta is None else beta
     return build_result(
-        md=md, data=data, family=fam, beta=b, eta=eta, xt=res.xt, weights=weights,
+        md=md, data=data, family=fam, beta=b, eta=eta, xt=xt, weights=weights,
         score_base=score_base, spec=spec, rule=rule, settings=fit_settings, sigma2=None,
-        fitted=mu,
-        dropped_regressors=res.dropped_names, iterations=iterations or res.iterations,
-        converged=res.converged, stats=stats, keep_design=fam.binary, extra=extra,
+        fitted=mu, dropped_regressors=dropped_names, iterations=iterations,
+        converged=converged, stats=stats, keep_design=fam.binary, extra=extra,
         reuse=reuse)
 
 

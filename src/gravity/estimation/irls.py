@@ -30,11 +30,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 from ..errors import ConvergenceError, ConvergenceWarning, EstimationError
 from ..hdfe import DemeanInfo
 from ..hdfe.cross import weighted_cross
+from .arrays import constant
 from .collinearity import drop_collinear
 from .design import ModelData
 from .families import BoundFamily
@@ -100,8 +100,8 @@ def solve_normal(xt: np.ndarray, w: np.ndarray, zt: np.ndarray) -> np.ndarray:
     xwz = weighted_cross(xt, w, zt[None, :])[:, 0]
     scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
     try:
-        sol = scipy.linalg.solve(gram / np.outer(scale, scale), xwz / scale,
-                                 assume_a="pos")
+        chol = np.linalg.cholesky(gram / np.outer(scale, scale))  # fails unless positive
+        sol = np.linalg.solve(chol.T, np.linalg.solve(chol, xwz / scale))
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise EstimationError(
             "the weighted regressors are numerically collinear at this step "
@@ -116,7 +116,7 @@ def inverse_gram(xt: np.ndarray, w: np.ndarray) -> np.ndarray:
     gram = weighted_cross(xt, w)
     scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
     try:
-        inv = scipy.linalg.inv(gram / np.outer(scale, scale))
+        inv = np.linalg.inv(gram / np.outer(scale, scale))
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise EstimationError(f"the information matrix is singular ({exc})") from None
     return inv / np.outer(scale, scale)
@@ -162,7 +162,7 @@ def irls(
     beta_tol = 10 * tol if settings.beta_tol is None else settings.beta_tol
     fixef_tol = md.demean_config.tol
     n = md.nobs
-    pw = np.ones(n) if md.weights is None else md.weights
+    pw = constant(n, 1.0) if md.weights is None else md.weights
     # the offset (a scalar when constant: no N-vector arithmetic for it)
     off: np.ndarray | float = 0.0 if md.offset is None else md.offset
     if extra_offset is not None:

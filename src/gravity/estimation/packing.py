@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .arrays import constant
+
 
 @dataclass(frozen=True)
 class Packed:
@@ -94,7 +96,7 @@ def unpack_state(state: dict[str, Any]) -> dict[str, Any]:
     for name in ("prior_weights", "offset"):
         v = out.get(name)
         if isinstance(v, Packed):
-            out[name] = np.ones(v.n) if v.kind == "ones" else np.zeros(v.n)
+            out[name] = constant(v.n, 1.0 if v.kind == "ones" else 0.0)
     if isinstance(out.get("fitted"), Packed):
         with np.errstate(all="ignore"):
             out["fitted"] = out["family"].inverse_link(out["eta"])

@@ -82,7 +82,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from ..errors import EstimationError, GravityWarning
 from ..hdfe import DemeanConfig, make_demeaner
@@ -218,6 +217,8 @@ class _Layout:
 
 def _components(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Label of each row's connected component in the bipartite graph of ``a``/``b`` levels."""
+    from scipy.sparse.csgraph import connected_components  # loaded only when asked
+
     na, nb = int(a.max()) + 1, int(b.max()) + 1
     g = coo_matrix((np.ones(a.size), (a, b + na)), shape=(na + nb, na + nb))
     _, lab = connected_components(g, directed=False)

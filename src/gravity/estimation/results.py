@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import EstimationError, GravityWarning, InputError, MissingColumnError
 from ..hdfe.recover import recover_fixed_effects
 from ..hdfe.slopes import recover_with_slopes
 from ..inference.bootstrap import WildBootstrap
 from ..inference.delta import DeltaMethodResult, delta_method
+from ..inference.distributions import reference
 from ..inference.jackknife import LinearDesign
 from ..inference.vcov import (
     LINEAR_ONLY,
@@ -254,7 +254,7 @@ class RegressionResults:
 
     @property
     def _dist(self) -> Any:
-        return stats.norm if not np.isfinite(self.df_t) else stats.t(self.df_t)
+        return reference(self.df_t)
 
     @cached_property
     def pvalues(self) -> pd.Series:

@@ -40,7 +40,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from ..errors import ConvergenceWarning
 from ..hdfe import Demeaner
@@ -103,6 +102,8 @@ def _separating_rows(B: Any, rows: np.ndarray, tol: float) -> np.ndarray:
     """The rows (of ``rows``) where ``s = B delta`` is positive at the solution of the
     linear programme ``max sum_i s_i`` subject to ``0 <= s_i <= 1`` (HiGHS; ``B``
     dense or sparse); empty when the programme has no positive solution."""
+    from scipy.optimize import linprog  # 38 MiB: loaded only when a candidate is left
+
     stack = sp.vstack if sp.issparse(B) else np.vstack
     res = linprog(-np.asarray(B.sum(axis=0)).ravel(), A_ub=stack([-B, B]),
                   b_ub=np.concatenate([np.zeros(rows.size), np.ones(rows.size)]),

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 
 def n_components(a: np.ndarray, b: np.ndarray) -> int:
     """Connected components of the bipartite graph of levels of ``a`` and ``b``."""
+    from scipy.sparse.csgraph import connected_components  # 11 MiB: only when asked
+
     ga, gb = int(a.max()) + 1, int(b.max()) + 1
     graph = sp.coo_matrix((np.ones(a.size), (a, ga + b)), shape=(ga + gb, ga + gb))
     return int(connected_components(graph, directed=False)[0])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import lsqr
 
 
 def recover_fixed_effects(d: np.ndarray, codes: list[np.ndarray]) -> list[np.ndarray]:
@@ -24,6 +23,8 @@ def recover_fixed_effects(d: np.ndarray, codes: list[np.ndarray]) -> list[np.nda
     blocks = [sp.csr_matrix((np.ones(n), (np.arange(n), c)), shape=(n, s))
               for c, s in zip(codes, sizes, strict=True)]
     design = sp.hstack(blocks).tocsr()
+    from scipy.sparse.linalg import lsqr  # 20 MiB with scipy.linalg: only when asked
+
     sol = lsqr(design, d, atol=1e-14, btol=1e-14, iter_lim=50_000)[0]
     out, start = [], 0
     for s in sizes:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from .distributions import normal
 
 
 @dataclass
@@ -31,10 +32,10 @@ class DeltaMethodResult:
 
     @property
     def pvalue(self) -> np.ndarray:
-        return 2 * stats.norm.sf(np.abs(self.zvalue))
+        return 2 * normal.sf(np.abs(self.zvalue))
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
-        q = stats.norm.ppf(1 - alpha / 2)
+        q = normal.ppf(1 - alpha / 2)
         return np.column_stack([self.estimate - q * self.se, self.estimate + q * self.se])
 
     def tidy(self) -> pd.DataFrame:

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import EstimationError
+from .distributions import chi2_sf
 
 
 @dataclass(frozen=True)
@@ -87,5 +87,5 @@ def wald_test(params: pd.Series, vcov: pd.DataFrame, terms: Sequence[str] | None
     stat = float(diff @ np.linalg.pinv(middle) @ diff)
     notes = () if df == R.shape[0] else (
         f"the restrictions have rank {df} < {R.shape[0]} in the variance",)
-    return WaldTest(stat, df, float(stats.chi2.sf(stat, df)) if df else float("nan"),
+    return WaldTest(stat, df, float(chi2_sf(stat, df)) if df else float("nan"),
                     tuple(tested), tuple(dropped), notes)

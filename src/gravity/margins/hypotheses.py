@@ -53,10 +53,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import EstimationError, GravityWarning, MissingColumnError
 from ..estimation import BinaryResults, average_partial_effects, feglm_binary, lpm, ols, ppml
+from ..inference.distributions import chi2_sf, normal
 from .measures import diversification
 
 __all__ = ["HypothesisTest", "bri_hypothesis", "bri_event_study", "finance_hypothesis",
@@ -388,7 +388,7 @@ def bri_event_study(
         b = tab.set_index("term").loc[pre, "estimate"].to_numpy()
         cov = tab.attrs["vcov"].loc[pre, pre].to_numpy()
         stat = float(b @ np.linalg.solve(cov, b))
-        pval = float(stats.chi2.sf(stat, len(pre)))
+        pval = float(chi2_sf(stat, len(pre)))
     elif pre:
         wald = res.wald_test(leads)
         stat, pval = wald.statistic, wald.pvalue
@@ -510,11 +510,11 @@ def decompose_margins(
     implied = float(tot.params[treatment] - itn.params[treatment])
     se = _difference_se(tot, itn, d[cluster], pos[cluster], treatment)
     z = implied / se if se > 0 else np.nan
-    q = stats.norm.ppf(0.975)
+    q = normal.ppf(0.975)
     tab = pd.concat([tab, pd.DataFrame([{
         "specification": "extensive implied (total - intensive, log points)",
         "term": treatment, "estimate": implied, "std_error": se,
-        "p_value": float(2 * stats.norm.sf(abs(z))), "conf_low": implied - q * se,
+        "p_value": float(2 * normal.sf(abs(z))), "conf_low": implied - q * se,
         "conf_high": implied + q * se, "nobs": tot.nobs,
         "fixed_effects": fixed_effects, "clustering": f"CRV1: {cluster} (joint)"}])],
         ignore_index=True)
