@@ -215,7 +215,6 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     bound = fam.bind(y, pw)
     eta0 = np.full(n, fam.null_eta(y, pw))
     deviance, null_deviance = bound.deviance(eta), bound.deviance(eta0)
-    del eta0, bound
     loglik: float | LoglikFromDeviance
     null_loglik: float | LoglikFromDeviance
     if type(fam).deviance is Family.deviance:
@@ -223,6 +222,7 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
         loglik, null_loglik = LoglikFromDeviance(deviance), LoglikFromDeviance(null_deviance)
     else:
         loglik, null_loglik = fam.loglik(y, eta, pw), fam.loglik(y, eta0, pw)
+    del eta0, bound
     stats = {"deviance": deviance, "null_deviance": null_deviance,
              "loglik": loglik, "null_loglik": null_loglik}
     return build_result(
