@@ -143,7 +143,7 @@ def bias_correct(res: RegressionResults, panel_structure: str | None = None,
 def _model_data(r: FitRecord, tol: float) -> ModelData:
     return ModelData(formula=r.formula, y=r.y, X=r.X, names=list(r.names),
                      fe_codes=list(r.fe_codes), weights=r.prior_weights, offset=r.offset,
-                     index=r.index, mask=r.mask.copy(), dropped=dict(r.dropped),
+                     mask=r.mask.copy(), dropped=dict(r.dropped),
                      n_input=r.n_input, dropped_rows=dict(r.dropped_positions),
                      demean_config=DemeanConfig(tol=tol))
 

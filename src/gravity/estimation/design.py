@@ -57,7 +57,6 @@ class ModelData:
     fe_codes: list[np.ndarray]
     weights: np.ndarray | None
     offset: np.ndarray | None
-    index: pd.Index  # labels of the rows used, in the input DataFrame
     mask: np.ndarray  # boolean mask over the input rows: used in estimation
     dropped: dict[str, int] = field(default_factory=dict)
     n_input: int = 0
@@ -117,7 +116,6 @@ class ModelData:
         self.mask[gone] = False
         self.y = self.y[keep]
         self.X = self.X[keep]
-        self.index = self.index[keep]
         if self.weights is not None:
             self.weights = self.weights[keep]
         if self.offset is not None:
@@ -395,7 +393,7 @@ def prepare(
         X, names = X[:, 1:], names[1:]
     md = ModelData(
         formula=f, y=y, X=X, names=names, fe_codes=[], weights=w, offset=off,
-        index=data.index, mask=np.ones(n, dtype=bool), n_input=n,
+        mask=np.ones(n, dtype=bool), n_input=n,
         intercept_as_fe=intercept_as_fe, demean_config=demean_config or DemeanConfig(),
         slope_codes=[factorize_term(data, t.fe) for t in f.slopes], slope_values=slope_values,
     )

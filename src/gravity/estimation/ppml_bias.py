@@ -308,7 +308,7 @@ def _refit_fixed_effects(r: FitRecord, beta: np.ndarray) -> FitRecord:
 
     md = ModelData(formula=r.formula, y=r.y, X=r.X, names=list(r.names),
                    fe_codes=list(r.fe_codes), weights=None, offset=r.offset,
-                   index=r.index, mask=r.mask.copy(), dropped=dict(r.dropped),
+                   mask=r.mask.copy(), dropped=dict(r.dropped),
                    n_input=r.n_input, dropped_rows=dict(r.dropped_positions),
                    demean_config=DemeanConfig(tol=DEMEAN_TOL))
     out = fit_glm(md, pd.DataFrame(), r.family, r.spec, r.ssc,

@@ -186,9 +186,13 @@ def relu_separation(
         Xc = np.column_stack([np.ones(n), Xc]) if not _has_constant(Xc) else Xc
         xt = Xc
     else:
-        # the regressors and the first u in one demeaning (same weights)
-        both = fe.demean(np.column_stack([Xc, u]), w, tol=fixef_tol)[0]
-        xt, ut_first = both[:, :-1], both[:, -1]
+        # the regressors and the first u in one demeaning (same weights), in one
+        # (K + 1, N) working array (no (N, K + 1) copy besides it)
+        both = np.empty((Xc.shape[1] + 1, n))
+        both[:-1] = Xc.T
+        both[-1] = u
+        fe.demean_inplace(both, w, tol=fixef_tol)
+        xt, ut_first = both[:-1].T, both[-1]
     keep_cols, gram = _independent_columns(xt, w, raw=Xc if fe is not None else None)
     if len(keep_cols) < xt.shape[1]:
         xt = xt[:, keep_cols]
@@ -252,7 +256,7 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
     t = w * resid
     bound = 1e-4 * float(rz.sum())
     if X.shape[1]:
-        scale = np.abs(X).max(axis=0)
+        scale = np.maximum(X.max(axis=0), -X.min(axis=0))  # max |X| without a copy
         dots = np.abs(t @ X)
         if np.any((scale > 0) & (dots > bound * scale)):
             return False
