@@ -116,23 +116,23 @@ def build_result(
     keep_design: bool = False,
     extra: Mapping[str, Any] | None = None,
     reuse: FitRecord | None = None,
-    fitted: np.ndarray | None = None,
 ) -> RegressionResults:
     """Assemble the record: bread ``(X~' W X~)^{-1}``, scores ``x~_i score_base_i``.
     ``reuse``: a record of the same sample whose level labels and cluster codes are
-    taken (``data`` is then not read); ``fitted``: the inverse link of ``eta`` when the
-    caller has it."""
+    taken (``data`` is then not read). With ``keep_design`` the record keeps ``xt`` and
+    ``score_base`` and derives the scores from them."""
     n = md.nobs
     pw = constant(n, 1.0) if md.weights is None else md.weights
     off = constant(n, 0.0) if md.offset is None else md.offset
     X, names = md.X, list(md.names)
     bread = inverse_gram(xt, weights)
-    scores = (xt * score_base).T
-    fe_component = eta - X @ beta if X.shape[1] else eta.copy()
-    if md.offset is not None:
-        fe_component -= off
+    # scores x~_i s_i: derived from xt and s on use when the record keeps xt
+    scores: np.ndarray | None = None if keep_design else (xt * score_base).T
     fe_codes = tuple(md.user_fe_codes)
     if md.intercept_as_fe:
+        fe_component = eta - X @ beta if X.shape[1] else eta.copy()
+        if md.offset is not None:
+            fe_component -= off
         wsum = float(weights.sum())
         xbar = (weights @ X) / wsum if X.shape[1] else np.zeros(0)
         b0 = float(np.mean(fe_component))  # eta = b0 + X b + o
@@ -145,21 +145,19 @@ def build_result(
         B[0, 0] = 1.0 / wsum
         B[1:, 1:] = bread
         bread = T @ B @ T.T
-        scores = np.column_stack([score_base, scores]) @ T_inv
+        scores = np.column_stack([score_base, (xt * score_base).T]) @ T_inv
         beta = np.concatenate([[b0], beta])
         X = np.column_stack([np.ones(n), X])
         names = [INTERCEPT] + names
-        fe_component = constant(n, 0.0)
         xt = np.empty((0, n))
-    if fitted is None:
-        fitted = family.inverse_link(eta)
     record = FitRecord(
         family=family, formula=md.formula, names=tuple(names), beta=np.asarray(beta),
-        bread=bread, scores=scores, sigma2=sigma2, spec=spec, ssc=rule, settings=settings,
+        bread=bread, stored_scores=scores, sigma2=sigma2, spec=spec, ssc=rule, settings=settings,
         nobs=n, n_input=md.n_input, input_index=data.index if reuse is None else reuse.input_index, mask=md.mask.copy(),
         dropped=dict(md.dropped), dropped_positions=dict(md.dropped_rows),
-        dropped_regressors=tuple(dropped_regressors), y=md.y, X=X, eta=eta, fitted=fitted,
-        fe_component=fe_component, prior_weights=pw, offset=off,
+        dropped_regressors=tuple(dropped_regressors), y=md.y, X=X, eta=eta,
+        prior_weights=pw, offset=off, fe_free=md.intercept_as_fe,
+        score_base=score_base if keep_design and scores is None else None,
         fe_terms=md.formula.fixed_effects, fe_codes=fe_codes,
         fe_levels=reuse.fe_levels if reuse is not None else tuple(
             level_labels(data, t, md.mask, c)

@@ -167,7 +167,7 @@ def _at_slopes(fit: BinaryResults, beta: np.ndarray, md: ModelData, settings: Fi
         fe.demean_inplace(xt_new, w_new, tol=REFIT_FIXEF_TOL, maxiter=10_000)
     score_base = r.prior_weights * h * (r.y - rec.fitted)
     rec = replace(rec, xt=xt_new, irls_weights=w_new, bread=inverse_gram(xt_new, w_new),
-                  scores=(xt_new * score_base).T, fe_levels=r.fe_levels,
+                  stored_scores=None, score_base=score_base, fe_levels=r.fe_levels,
                   dropped_regressors=r.dropped_regressors)
     return BinaryResults(rec, None, fit._spec, fit._ssc)
 

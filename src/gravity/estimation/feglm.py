@@ -228,7 +228,7 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
     return build_result(
         md=md, data=data, family=fam, beta=b, eta=eta, xt=xt, weights=weights,
         score_base=score_base, spec=spec, rule=rule, settings=fit_settings, sigma2=None,
-        fitted=mu, dropped_regressors=dropped_names, iterations=iterations,
+        dropped_regressors=dropped_names, iterations=iterations,
         converged=converged, stats=stats, keep_design=fam.binary, extra=extra,
         reuse=reuse)
 

@@ -18,6 +18,7 @@ from ..errors import EstimationError
 from ..formula import parse_formula
 from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
+from .arrays import constant
 from .assemble import build_result, with_warnings
 from .collinearity import drop_collinear
 from .design import prepare
@@ -110,7 +111,7 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
                  drop_singletons=drop_singletons, binary=binary, demean_config=config,
                  panel_id=panel)
     w = md.weights
-    ww = np.ones(md.nobs) if w is None else w
+    ww = constant(md.nobs, 1.0) if w is None else w
     fe = md.fixed_effects
     work = np.empty((1 + md.X.shape[1], md.nobs))  # rows: y, then the regressors
     work[0] = md.y
@@ -131,14 +132,18 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
     if xt.shape[0] == 0 and fe is None:
         raise EstimationError("nothing to estimate: no regressors and no fixed effects")
     beta = solve_normal(xt, ww, yt) if xt.shape[0] else np.zeros(0)
-    u = yt - beta @ xt
 
     def wss(v: np.ndarray) -> float:  # sum of w v^2 (no product with unit weights)
         return float(v @ v) if w is None else float(ww @ (v * v))
 
+    tss_within = wss(yt) if not md.intercept_as_fe and fe is not None else None
+    # the residual u = y~ - X~ b overwrites y~ in the working array, which the record
+    # keeps (with X~ in the rows below it): no other N-vector for it
+    u = yt
+    if xt.shape[0]:
+        u -= beta @ xt
     rss = wss(u)
     n = md.nobs
-    tss_within = wss(yt) if not md.intercept_as_fe and fe is not None else None
     if md.intercept_as_fe or fe is not None:
         ybar = (ww @ md.y) / ww.sum()
         tss = wss(md.y - ybar)

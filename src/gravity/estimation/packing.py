@@ -6,9 +6,6 @@ their own, and are packed so that unpickling rebuilds them bit for bit:
 
 * prior weights that are all one and an offset that is all zero (no ``weights=`` /
   ``offset=``): their length only;
-* the fitted values when they equal the family's inverse link of the linear
-  predictor (as every estimator computes them): recomputed from it on unpickling
-  (checked when packing; kept otherwise);
 * integer codes (fixed effects, clusters, dropped rows) and integer row labels:
   stored in the narrowest integer type that holds them, cast back to their own type.
 
@@ -31,8 +28,7 @@ from .arrays import constant
 
 @dataclass(frozen=True)
 class Packed:
-    """An array stored compactly: ``kind`` is ``"ones"``, ``"zeros"``, ``"link"``
-    (the inverse link of ``eta``) or ``"ints"`` (``data`` cast to ``dtype``)."""
+    """An array stored compactly: ``kind`` is ``"ones"``, ``"zeros"`` or ``"ints"`` (``data`` cast to ``dtype``)."""
 
     kind: str
     n: int = 0
@@ -73,13 +69,6 @@ def pack_state(state: dict[str, Any]) -> dict[str, Any]:
         a = out.get(name)
         if isinstance(a, np.ndarray) and _constant(a, value):
             out[name] = Packed("ones" if value else "zeros", int(a.size))
-    fitted, eta, family = out.get("fitted"), out.get("eta"), out.get("family")
-    if isinstance(fitted, np.ndarray) and isinstance(eta, np.ndarray) and family is not None:
-        with np.errstate(all="ignore"):
-            again = family.inverse_link(eta)
-        if again.dtype == fitted.dtype and again.shape == fitted.shape and (
-                again is fitted or np.array_equal(again, fitted, equal_nan=True)):
-            out["fitted"] = Packed("link", int(fitted.size))
     out["fe_codes"] = tuple(_narrow(c) for c in out["fe_codes"])
     out["cluster_map"] = {k: _narrow(v) for k, v in out["cluster_map"].items()}
     out["dropped_positions"] = {k: _narrow(v) if isinstance(v, np.ndarray) else v
@@ -97,9 +86,6 @@ def unpack_state(state: dict[str, Any]) -> dict[str, Any]:
         v = out.get(name)
         if isinstance(v, Packed):
             out[name] = constant(v.n, 1.0 if v.kind == "ones" else 0.0)
-    if isinstance(out.get("fitted"), Packed):
-        with np.errstate(all="ignore"):
-            out["fitted"] = out["family"].inverse_link(out["eta"])
     out["fe_codes"] = tuple(_widen(c) for c in out["fe_codes"])
     out["cluster_map"] = {k: _widen(v) for k, v in out["cluster_map"].items()}
     out["dropped_positions"] = {k: _widen(v) for k, v in out["dropped_positions"].items()}

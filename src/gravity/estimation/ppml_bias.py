@@ -316,8 +316,8 @@ def _refit_fixed_effects(r: FitRecord, beta: np.ndarray) -> FitRecord:
                   extra_offset=r.X @ beta, estimate_slopes=False, beta=beta,
                   iterations=r.iterations, reuse=r)
     n = out.record
-    return replace(r, beta=beta, eta=n.eta, fitted=n.fitted, fe_component=n.fe_component,
-                   stats=n.stats)
+    # the fitted values and the fixed-effect part follow from eta and beta (derived)
+    return replace(r, beta=beta, eta=n.eta, stats=n.stats)
 
 
 def _pinv_blocks(h: np.ndarray) -> np.ndarray:

@@ -1,10 +1,22 @@
 """The immutable record of a finished fit: every number the results need, nothing else.
 
 A :class:`FitRecord` holds arrays over the estimation sample (outcome, linear
-predictor, fixed-effect part, prior weights, offset), the regressors, the bread and
-the scores of the sandwich variance, the fixed-effect and cluster codes, and the
-labels of each fixed effect's levels. It never holds the caller's DataFrame. It
-pickles compactly, rebuilding its redundant arrays exactly (:mod:`.packing`).
+predictor, prior weights, offset), the regressors, the bread and the scores of the
+sandwich variance, the fixed-effect and cluster codes, and the labels of each fixed
+effect's levels. It never holds the caller's DataFrame. It pickles compactly,
+rebuilding its redundant arrays exactly (:mod:`.packing`).
+
+What follows from other fields is derived on use, not stored (memory: a million-row
+fit would hold each as another 7.6 MiB vector):
+
+* ``fitted = g^{-1}(eta)``, the inverse link of the linear predictor;
+* ``fe_component = eta - X beta - offset``, the fixed-effect part of ``eta`` (zero
+  when the model has no fixed effect: its intercept is among the regressors);
+* ``scores = x~_i s_i`` (``N x K``) from the demeaned regressors ``xt`` and the score
+  factor ``s`` (``score_base``) when the fit keeps ``xt`` (least squares and binary
+  models); a Poisson fit, which does not keep ``xt``, stores its scores.
+
+Unit prior weights and a zero offset are broadcast vectors (:mod:`.arrays`).
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import pandas as pd
 
 from ..formula import Formula
 from ..inference.vcov import SSC, VcovSpec
+from .arrays import constant, is_constant
 from .families import Family
 from .packing import pack_state, unpack_state
 
@@ -69,7 +82,6 @@ class FitRecord:
     names: tuple[str, ...]
     beta: np.ndarray
     bread: np.ndarray  # (K, K)
-    scores: np.ndarray  # (N, K)
     sigma2: float | None
     spec: VcovSpec
     ssc: SSC
@@ -84,8 +96,6 @@ class FitRecord:
     y: np.ndarray
     X: np.ndarray  # (N, K) regressors on the sample, intercept included
     eta: np.ndarray
-    fitted: np.ndarray
-    fe_component: np.ndarray
     prior_weights: np.ndarray
     offset: np.ndarray
     fe_terms: tuple[tuple[str, ...], ...]
@@ -99,6 +109,34 @@ class FitRecord:
     xt: np.ndarray | None = None  # (K, N) demeaned regressors at the final weights
     irls_weights: np.ndarray | None = None  # prior x variance weights at the solution
     extra: Mapping[str, Any] = field(default_factory=dict)
+    stored_scores: np.ndarray | None = None  # (N, K), when not derived from xt
+    score_base: np.ndarray | None = None  # (N,) s_i of scores = xt' s (with xt)
+    fe_free: bool = False  # no fixed-effect part (intercept among the regressors)
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """``g^{-1}(eta)``: the fitted mean of every sample row."""
+        return self.family.inverse_link(self.eta)
+
+    @property
+    def fe_component(self) -> np.ndarray:
+        """``eta - X beta - offset``: the fixed effects' (and varying slopes') part of
+        the linear predictor."""
+        if self.fe_free:
+            return constant(self.nobs, 0.0)
+        out = self.eta - self.X @ self.beta if self.X.shape[1] else self.eta.copy()
+        if not (is_constant(self.offset) and float(self.offset[0]) == 0.0):
+            out -= self.offset
+        return out
+
+    @property
+    def scores(self) -> np.ndarray:
+        """``(N, K)`` scores of the sandwich variance, ``x~_i s_i``."""
+        if self.stored_scores is not None:
+            return self.stored_scores
+        if self.xt is None or self.score_base is None:
+            raise AttributeError("this record has neither scores nor xt and score_base")
+        return (self.xt * self.score_base).T
 
     @property
     def kind(self) -> str:
