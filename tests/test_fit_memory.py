@@ -112,3 +112,27 @@ def test_fit_does_not_load_scipy_stats_or_optimize() -> None:
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert not any(out.values()), out
+
+
+def test_fit_runs_blas_on_one_thread_and_restores_it(monkeypatch) -> None:
+    """Inside a fit BLAS runs on one thread (no spinning BLAS workers beside the
+    fixed-effect passes); the caller's setting is restored afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    gravity.ppml("y ~ x | e + i", _panel())  # the estimation modules loaded
+    feglm_module = sys.modules["gravity.estimation.feglm"]
+    seen: list[int] = []
+    real_irls = feglm_module.irls
+
+    def spy(*args, **kwargs):  # the BLAS threads while the IRLS runs
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return real_irls(*args, **kwargs)
+
+    monkeypatch.setattr(feglm_module, "irls", spy)
+    with threadpool_limits(2, user_api="blas"):
+        before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        gravity.ppml("y ~ x | e + i", _panel())
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert before and max(before) == 2
+    assert 1 in seen  # NumPy's BLAS, limited inside the fit
+    assert after == before

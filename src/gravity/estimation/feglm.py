@@ -40,6 +40,7 @@ from .record import FitRecord, FitSettings, LoglikFromDeviance
 from .results import BinaryResults, PoissonResults, RegressionResults
 from .separation import drop_separated, separation_methods
 from .terms import panel_time_step, panel_tuple
+from .threads import single_blas_thread
 
 DEFAULT_SEPARATION = ("fe", "simplex", "relu")
 
@@ -113,7 +114,7 @@ def feglm(
                             on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
     methods = separation_methods(separation)
-    with first_compile_notice(), irls_log(verbose):
+    with first_compile_notice(), irls_log(verbose), single_blas_thread():
         return with_warnings(lambda: _feglm(formula, data, fam, vcov, weights, offset, ssc,
                                             methods, missing, drop_singletons, settings,
                                             config, panel_id, exposure))

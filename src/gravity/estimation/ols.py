@@ -29,6 +29,7 @@ from .record import FitSettings
 from .results import LinearResults
 from .shared import demean_work
 from .terms import panel_time_step, panel_tuple
+from .threads import single_blas_thread
 
 
 def ols(
@@ -92,7 +93,7 @@ def _least_squares(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ss
                    binary: bool, panel_id: Any = None) -> LinearResults:
     settings = IRLSSettings(on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
-    with first_compile_notice():
+    with first_compile_notice(), single_blas_thread():
         res = with_warnings(lambda: _ols(formula, data, vcov, weights, ssc, missing,
                                          drop_singletons, settings, config, binary=binary,
                                          panel_id=panel_id))
