@@ -28,6 +28,11 @@ from ..hdfe.cross import weighted_cross
 
 #: relative tolerance of both tests (fixest's ``collin.tol`` is 1e-10 on a similar scale)
 COLLINEARITY_TOL = 1e-9
+#: the screen's tolerance: on regressors demeaned only to :data:`SCREEN_DEMEAN_TOL`, a
+#: regressor whose share of variation left by the fixed effects, or by the fixed effects
+#: and the other regressors (``1 - R^2``), is above this is certainly not collinear at
+#: :data:`COLLINEARITY_TOL`
+SCREEN_TOL = 1e-3
 
 
 def _constant_within(x: np.ndarray, codes: np.ndarray) -> bool:
@@ -105,6 +110,18 @@ def find_collinear(
                 chosen.append(j)
     order = np.argsort(drop)
     return [drop[i] for i in order], [messages[i] for i in order]
+
+
+def may_be_collinear(md, X_tilde: np.ndarray, w: np.ndarray | None) -> bool:
+    """The screen: whether some regressor of ``md`` comes within :data:`SCREEN_TOL` of
+    collinearity (the tests of :func:`find_collinear` at that tolerance) on regressors
+    demeaned loosely. Demeaning errors move the two shares by far less than
+    :data:`SCREEN_TOL`, so ``False`` means that the exact test (regressors demeaned to
+    ``1e-8``) drops nothing; ``True`` calls for it."""
+    labels = ["the intercept"] if md.intercept_as_fe else [
+        "^".join(t) for t in md.formula.fixed_effects]
+    return bool(find_collinear(md.names, X_tilde, md.X, w, md.fe_codes, labels,
+                               tol=SCREEN_TOL)[0])
 
 
 def drop_collinear(md, X_tilde: np.ndarray, w: np.ndarray | None) -> list[str]:
