@@ -16,6 +16,11 @@ besides the estimate ``beta_hat``:
   ``Cov(y_t, y_s | x) = lambda_t lambda_s (exp(0.3^|t-s| sqrt(s2_t s2_s)) - 1)``,
   ``E[e e'] = M Sigma M'`` and ``E[e sum_s y_s] = M Sigma 1`` with ``M = I - c 1'``.
   Its Monte Carlo mean is the first-order (``1/N``) bias the theory predicts.
+* ``b_spj``: the split-panel jackknife's bias estimate (Weidner and Zylkin's other
+  remedy; exporters and importers each split in two halves, ``mean of the four
+  sub-panel estimates - beta_hat``; corrected estimate ``beta_hat - b_spj``), for
+  comparison: it measures the bias the estimator actually has at ``N`` and ``N / 2``
+  instead of the first-order formula.
 
 Written independently of ``gravity.estimation.ppml_bias`` (plain NumPy on balanced
 ``N x N x T`` arrays; the weighted demeaning by alternating projections) so that it
@@ -23,7 +28,11 @@ also checks the package's bias at the fitted means (``b_hat`` against the same
 formula here, ``b_check``).
 
 Usage: ``python benchmarks/ppml_bias_oracle.py --designs paper4:20x5 paper1:20x5
---reps 200`` (prints a table; ``--out FILE`` writes it as markdown).
+--reps 200`` (prints a table; ``--out FILE`` writes it as markdown and the draws to
+``FILE`` with suffix ``.csv``; ``--from-csv`` summarises saved draws;
+``--no-package`` takes ``b_hat`` from this file's formula, for large N; ``--tails``
+prints how concentrated ``Var(y | x)`` is in each design).
+Results: ``benchmarks/results/ppml_bias_montecarlo.md`` (last section).
 """
 
 from __future__ import annotations
@@ -77,7 +86,12 @@ def wz_formula(lam: np.ndarray, xt: np.ndarray, a_vec: np.ndarray,
     total = 0.0
     for axis in (1, 0):  # exporter groups (sum over j), importer groups (sum over i)
         hg, ag, gg, sg = (m.sum(axis=axis) for m in (h, a, g, s))
-        hp = np.linalg.pinv(hg, hermitian=True)
+        # H_g^+ without a cut-off: H_g 1 = 0 exactly, so with J = 1 1' / T and a = tr(H_g)
+        # / T, H_g^+ = (H_g + a J)^{-1} - J / a (well conditioned; a pseudo-inverse
+        # with a relative cut-off can keep the numerically non-zero null eigenvalue)
+        jm = np.full((t, t), 1.0 / t)
+        sc = np.trace(hg, axis1=1, axis2=2)[:, None, None] / t
+        hp = np.linalg.inv(hg + sc * jm) - jm / sc
         total += -np.einsum("gts,gst->", ag, hp)
         total += 0.5 * np.einsum("gab,gbc,gcd,gda->", hp, gg, hp, sg)
     return total / float((lam * xt**2).sum())
@@ -97,6 +111,16 @@ def oracle_row(dgp: int, n: int, t: int, seed: int, package: bool = True) -> dic
         f = gv.ppml("y ~ x | exp^year + imp^year + exp^imp", d, vcov={"CRV1": "exp^imp"},
                     ssc="glm", separation=("fe",), tol=1e-12)
         b_hat = float(bias_correct(f).bias["x"]) if package else np.nan
+        # split-panel jackknife (exporters and importers each split in halves; the
+        # countries are exchangeable draws): 2 beta_hat - mean of the four sub-panels
+        half = np.arange(n) < n // 2
+        subs = []
+        for ea in (True, False):
+            for ia in (True, False):
+                keep = (half[d["exp"]] == ea) & (half[d["imp"]] == ia)
+                fs = gv.ppml("y ~ x | exp^year + imp^year + exp^imp", d[keep],
+                             separation=("fe",), tol=1e-12)
+                subs.append(float(fs.params["x"]))
     df_factor = n / (n - 1.0)
     # at the true means
     xt = demean3(x, lam)
@@ -121,24 +145,50 @@ def oracle_row(dgp: int, n: int, t: int, seed: int, package: bool = True) -> dic
     return {"dgp": f"paper{dgp}", "N": n, "T": t, "seed": seed,
             "beta_hat": float(f.params["x"]), "se": float(f.bse["x"]),
             "b_hat": b_hat if package else check, "b_check": check,
-            "b_plugin_true": df_factor * plug, "b_pop": pop}
+            "b_plugin_true": df_factor * plug, "b_pop": pop,
+            "b_spj": float(np.mean(subs)) - float(f.params["x"])}
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Per design, in units of the Monte Carlo SD of ``beta_hat``: the actual bias,
+    the Monte Carlo means of the three bias figures and of the jackknife's, and the
+    remaining bias of the analytically and jackknife-corrected estimates (each over
+    its own SD)."""
     rows = []
     for (dgp, n, t), g in df.groupby(["dgp", "N", "T"], sort=False):
         sd = g["beta_hat"].std()
-        mc = sd / np.sqrt(len(g))
+        bc, jk = g["beta_hat"] - g["b_hat"], g["beta_hat"] - g["b_spj"]
         rows.append({
             "design": dgp, "N": n, "T": t, "reps": len(g), "SD": sd,
-            "bias (MC mean)": g["beta_hat"].mean() - BETA, "+/- MC s.e.": mc,
-            "mean b_pop": g["b_pop"].mean(), "mean b_plugin_true": g["b_plugin_true"].mean(),
-            "mean b_hat": g["b_hat"].mean(),
-            "median b_plugin_true": g["b_plugin_true"].median(),
+            "bias/SD": (g["beta_hat"].mean() - BETA) / sd,
+            "b_pop/SD": g["b_pop"].mean() / sd,
+            "b_plugin_true/SD (median)": f"{g['b_plugin_true'].mean() / sd:.2f} "
+                                         f"({g['b_plugin_true'].median() / sd:.2f})",
+            "b_hat/SD": g["b_hat"].mean() / sd,
+            "b_spj/SD": g["b_spj"].mean() / sd,
+            "bias/SD analytical": (bc.mean() - BETA) / bc.std(),
+            "bias/SD jackknife": (jk.mean() - BETA) / jk.std(),
+            "SD jackknife/SD": jk.std() / sd,
             "max |b_hat - b_check|": (g["b_hat"] - g["b_check"]).abs().max(),
-            "corr(b_hat, beta_hat)": np.corrcoef(g["b_hat"], g["beta_hat"])[0, 1],
         })
     return pd.DataFrame(rows)
+
+
+def tail_shares(dgp: int, n: int, t: int, draws: int = 20) -> dict:
+    """How concentrated the conditional variance is: the share of ``sum Var(y | x)``
+    carried by the top 1% and 10% of observations, and the realised ``sum (y -
+    lambda)^2`` over its expectation (mean and median over ``draws`` draws)."""
+    top1, top10, ratio = [], [], []
+    for seed in range(1000, 1000 + draws):
+        w = paper_world(n, t, seed, dgp)
+        v = np.sort((w["lam"] ** 2 * np.expm1(w["s2"])).ravel())[::-1]
+        top1.append(v[: v.size // 100].sum() / v.sum())
+        top10.append(v[: v.size // 10].sum() / v.sum())
+        ratio.append(float(((w["y"] - w["lam"]) ** 2).sum() / v.sum()))
+    return {"design": f"paper{dgp}", "N": n, "T": t, "draws": draws,
+            "top 1% share": np.mean(top1), "top 10% share": np.mean(top10),
+            "realised/expected SSR: median": np.median(ratio),
+            "realised/expected SSR: mean": np.mean(ratio)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -146,10 +196,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--designs", nargs="+", default=["paper4:20x5", "paper1:20x5"])
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--tails", action="store_true",
+                    help="only the concentration of Var(y | x) in the designs (20 draws)")
+    ap.add_argument("--from-csv", nargs="+", default=None,
+                    help="summarise the draws saved by earlier runs (their .csv)")
     ap.add_argument("--no-package", action="store_true",
                     help="b_hat from this file's formula at the fitted means (b_check), "
                          "without the package's correction (faster at large N)")
     a = ap.parse_args(argv)
+    if a.tails:
+        tab = pd.DataFrame([tail_shares(int(spec.split(":")[0][5:]),
+                                        *(int(v) for v in spec.split(":")[1].split("x")))
+                            for spec in a.designs])
+        print(tab.to_markdown(index=False, floatfmt=".2f"))
+        return
+    if a.from_csv:
+        tab = summarise(pd.concat([pd.read_csv(f) for f in a.from_csv]))
+        print(tab.to_markdown(index=False, floatfmt=".3g"))
+        return
     t0 = time.time()
     rows = []
     for spec in a.designs:
@@ -159,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     df = pd.DataFrame(rows)
     tab = summarise(df)
     took = time.time() - t0
-    text = tab.to_markdown(index=False, floatfmt=".4g")
+    text = tab.to_markdown(index=False, floatfmt=".3g")
     print(text, f"\n[{took:.0f} s]")
     if a.out:
         df.to_csv(Path(a.out).with_suffix(".csv"), index=False)
