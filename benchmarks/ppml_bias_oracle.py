@@ -31,7 +31,8 @@ Usage: ``python benchmarks/ppml_bias_oracle.py --designs paper4:20x5 paper1:20x5
 --reps 200`` (prints a table; ``--out FILE`` writes it as markdown and the draws to
 ``FILE`` with suffix ``.csv``; ``--from-csv`` summarises saved draws;
 ``--no-package`` takes ``b_hat`` from this file's formula, for large N; ``--tails``
-prints how concentrated ``Var(y | x)`` is in each design).
+prints how concentrated ``Var(y | x)`` is in each design; ``--terms`` splits ``b_pop``
+in its two terms).
 Results: ``benchmarks/results/ppml_bias_montecarlo.md`` (last section).
 """
 
@@ -97,12 +98,29 @@ def wz_formula(lam: np.ndarray, xt: np.ndarray, a_vec: np.ndarray,
     return total / float((lam * xt**2).sum())
 
 
+def population_bias(w: dict[str, np.ndarray], parts: str = "both") -> float:
+    """``b_pop`` of one draw (module docstring); ``parts="A"`` or ``"G"`` keeps only the
+    first (``-tr(A H^+)``) or the second (``1/2 tr(H^+ G H^+ S)``) term."""
+    lam, x, s2 = w["lam"], w["x"], w["s2"]
+    t = lam.shape[-1]
+    xt = demean3(x, lam)
+    cc = lam / lam.sum(-1, keepdims=True)
+    lag = np.abs(np.arange(t)[:, None] - np.arange(t)[None, :])
+    sig = lam[..., :, None] * lam[..., None, :] * np.expm1(
+        RHO**lag * np.sqrt(s2[..., :, None] * s2[..., None, :]))
+    m = np.eye(t) - cc[..., :, None]  # M = I - c 1'
+    ms = np.einsum("ijab,ijbc->ijac", m, sig)
+    s_pop = np.einsum("ijac,ijdc->ijad", ms, m)
+    a_pop = ms.sum(-1) / lam.sum(-1, keepdims=True)  # E[e sum_s y_s] / sum lambda
+    return wz_formula(lam, xt, a_pop * (parts != "G"), s_pop * (parts != "A"))
+
+
 def oracle_row(dgp: int, n: int, t: int, seed: int, package: bool = True) -> dict:
     import gravity as gv
     from gravity.estimation import bias_correct
 
     w = paper_world(n, t, seed, dgp)
-    lam, x, y, s2 = w["lam"], w["x"], w["y"], w["s2"]
+    lam, x, y = w["lam"], w["x"], w["y"]
     i, j, tt = np.meshgrid(np.arange(n), np.arange(n), np.arange(t), indexing="ij")
     d = pd.DataFrame({"exp": i.ravel(), "imp": j.ravel(), "year": tt.ravel(),
                       "x": x.ravel(), "y": y.ravel()})
@@ -129,14 +147,7 @@ def oracle_row(dgp: int, n: int, t: int, seed: int, package: bool = True) -> dic
     # A_ij = e_ij (H_ij(y) x~_ij)' with H_ij(y) = (sum_t y / sum_t lambda) H_ij(lambda)
     a_true = e_true * (y.sum(-1) / lam.sum(-1))[..., None]
     plug = wz_formula(lam, xt, a_true, e_true[..., :, None] * e_true[..., None, :])
-    lag = np.abs(np.arange(t)[:, None] - np.arange(t)[None, :])
-    sig = lam[..., :, None] * lam[..., None, :] * np.expm1(
-        RHO**lag * np.sqrt(s2[..., :, None] * s2[..., None, :]))
-    m = np.eye(t) - cc[..., :, None]  # M = I - c 1'
-    ms = np.einsum("ijab,ijbc->ijac", m, sig)
-    s_pop = np.einsum("ijac,ijdc->ijad", ms, m)
-    a_pop = ms.sum(-1) / lam.sum(-1, keepdims=True)  # E[e sum_s y_s] / sum lambda
-    pop = wz_formula(lam, xt, a_pop, s_pop)
+    pop = population_bias(w)
     # at the fitted means (the package's estimate, recomputed here)
     mu = np.asarray(f.predict()).reshape(n, n, t)
     xh = demean3(x, mu)
@@ -191,6 +202,15 @@ def tail_shares(dgp: int, n: int, t: int, draws: int = 20) -> dict:
             "realised/expected SSR: mean": np.mean(ratio)}
 
 
+def term_split(dgp: int, n: int, t: int, draws: int = 40) -> dict:
+    """Mean ``b_pop`` over ``draws`` draws and its two terms."""
+    ws = [paper_world(n, t, seed, dgp) for seed in range(1000, 1000 + draws)]
+    return {"design": f"paper{dgp}", "N": n, "T": t, "draws": draws,
+            "b_pop": np.mean([population_bias(w) for w in ws]),
+            "first term (A)": np.mean([population_bias(w, "A") for w in ws]),
+            "second term (G, S)": np.mean([population_bias(w, "G") for w in ws])}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--designs", nargs="+", default=["paper4:20x5", "paper1:20x5"])
@@ -198,17 +218,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default=None)
     ap.add_argument("--tails", action="store_true",
                     help="only the concentration of Var(y | x) in the designs (20 draws)")
+    ap.add_argument("--terms", action="store_true",
+                    help="only the first-order bias at the true moments split in its two "
+                         "terms (40 draws)")
     ap.add_argument("--from-csv", nargs="+", default=None,
                     help="summarise the draws saved by earlier runs (their .csv)")
     ap.add_argument("--no-package", action="store_true",
                     help="b_hat from this file's formula at the fitted means (b_check), "
                          "without the package's correction (faster at large N)")
     a = ap.parse_args(argv)
-    if a.tails:
-        tab = pd.DataFrame([tail_shares(int(spec.split(":")[0][5:]),
+    if a.tails or a.terms:
+        tab = pd.DataFrame([(tail_shares if a.tails else term_split)(int(spec.split(":")[0][5:]),
                                         *(int(v) for v in spec.split(":")[1].split("x")))
                             for spec in a.designs])
-        print(tab.to_markdown(index=False, floatfmt=".2f"))
+        print(tab.to_markdown(index=False, floatfmt=".2f" if a.tails else ".4f"))
         return
     if a.from_csv:
         tab = summarise(pd.concat([pd.read_csv(f) for f in a.from_csv]))
