@@ -87,8 +87,11 @@ def pois_panel(n: int, t: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame({"exp": i, "imp": j, "year": tt, "x": x, "y": y})
 
 
-def paper_panel(n: int, t: int, seed: int, dgp: int = 1) -> pd.DataFrame:
-    """One draw of the paper's design ``paper<dgp>`` (module docstring)."""
+def paper_world(n: int, t: int, seed: int, dgp: int = 1) -> dict[str, np.ndarray]:
+    """One draw of the paper's design ``paper<dgp>`` (module docstring) as balanced
+    ``(exporter, importer, period)`` arrays: ``x``, ``y``, the true mean ``lam`` and
+    ``s2``, the variance of ``log w`` (``w = y / lam``; ``corr(log w_t, log w_s) =
+    0.3^|t-s|``)."""
     rng = np.random.default_rng(seed)
     sd_fe = 1.0 / 16.0
     a = rng.normal(0.0, sd_fe, (n, t))
@@ -108,9 +111,15 @@ def paper_panel(n: int, t: int, seed: int, dgp: int = 1) -> pd.DataFrame:
               4: 0.5 / lam + 0.5 * np.exp(2 * x)}[dgp]
     s2 = np.log1p(sigma2)
     y = lam * np.exp(-0.5 * s2 + np.sqrt(s2) * z)
+    return {"x": x, "y": y, "lam": lam, "s2": s2}
+
+
+def paper_panel(n: int, t: int, seed: int, dgp: int = 1) -> pd.DataFrame:
+    """One draw of the paper's design ``paper<dgp>`` (module docstring)."""
+    w = paper_world(n, t, seed, dgp)
     i, j, tt = np.meshgrid(np.arange(n), np.arange(n), np.arange(t), indexing="ij")
     return pd.DataFrame({"exp": i.ravel(), "imp": j.ravel(), "year": tt.ravel(),
-                         "x": x.ravel(), "y": y.ravel()})
+                         "x": w["x"].ravel(), "y": w["y"].ravel()})
 
 
 def world_panel(n: int, t: int, seed: int) -> pd.DataFrame:

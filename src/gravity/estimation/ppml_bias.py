@@ -59,6 +59,15 @@ agreement-dummy (``wz``) design at N >= 60, 1-2.5% below at N = 20-40, 3-9% belo
 many small counts (``pois``, N = 20-50), and 2.2% above on the published example
 (0.0428782 vs 0.0419559), always well above the uncorrected SE.
 
+**Limits** (measured, ``benchmarks/results/ppml_bias_montecarlo.md``): the correction
+estimates the first-order (``1/N``) bias. Where that is the estimator's bias (the
+paper's designs with ``Var(y | x) = 1`` or ``lambda``) it removes most of it (0.68 ->
+0.18 SD at N = 20, 0.74 -> 0.02 SD at N = 50). Where ``Var(y | x)`` is carried by a few
+observations (the paper's mixed design, ``0.5 lambda + 0.5 lambda^2 exp(2x)``: the top
+1% of observations carry half of it) the first-order term overstates the estimator's
+bias about 2-3 fold at N = 20-100 and its estimate from the residuals understates it,
+so about half an SD of bias remains (``benchmarks/ppml_bias_oracle.py``).
+
 The same small-sample factor as the fit's own pair-clustered variance (``G/(G-1)``
 with ``ssc="glm"``) is applied; :meth:`BiasCorrectedPoissonResults.with_vcov` changes
 it (``ssc=``).
