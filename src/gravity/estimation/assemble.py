@@ -52,15 +52,24 @@ def with_warnings(fit: Callable[[], R]) -> R:
 
 
 def level_labels(data: pd.DataFrame, term: tuple[str, ...], mask: np.ndarray,
-                 codes: np.ndarray) -> pd.Index:
-    """Labels of each level (by code) of a fixed-effect term on the sample rows."""
+                 codes: np.ndarray, rows: np.ndarray | None = None) -> pd.Index:
+    """Labels of each level (by code) of a fixed-effect term on the sample rows
+    (``rows``: ``flatnonzero(mask)`` when the caller has it)."""
     first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-    rows = np.flatnonzero(mask)
+    rows = np.flatnonzero(mask) if rows is None else rows
     first[codes[::-1]] = rows[::-1]  # the last write is the first row of each level
     if len(term) == 1:
         return pd.Index(data[term[0]].to_numpy()[first], name=term[0])
     return pd.MultiIndex.from_arrays([data[c].to_numpy()[first] for c in term],
                                      names=list(term))
+
+
+def _all_level_labels(data: pd.DataFrame, terms: tuple[tuple[str, ...], ...],
+                      mask: np.ndarray, codes: tuple[np.ndarray, ...]
+                      ) -> tuple[pd.Index, ...]:
+    rows = np.flatnonzero(mask) if codes else None
+    return tuple(level_labels(data, t, mask, c, rows)
+                 for t, c in zip(terms, codes, strict=True))
 
 
 def cluster_map(data: pd.DataFrame, spec: VcovSpec, mask: np.ndarray,
@@ -159,9 +168,8 @@ def build_result(
         prior_weights=pw, offset=off, fe_free=md.intercept_as_fe,
         score_base=score_base if keep_design and scores is None else None,
         fe_terms=md.formula.fixed_effects, fe_codes=fe_codes,
-        fe_levels=reuse.fe_levels if reuse is not None else tuple(
-            level_labels(data, t, md.mask, c)
-            for t, c in zip(md.formula.fixed_effects, fe_codes, strict=True)),
+        fe_levels=reuse.fe_levels if reuse is not None else _all_level_labels(
+            data, md.formula.fixed_effects, md.mask, fe_codes),
         cluster_map=reuse.cluster_map if reuse is not None else cluster_map(
             data, spec, md.mask, settings.panel_id,
             known=dict(zip(md.formula.fixed_effects, fe_codes, strict=True))),

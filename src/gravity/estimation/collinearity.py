@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import CollinearityWarning
 from ..hdfe.cross import weighted_cross
+from .arrays import constant
 
 #: relative tolerance of both tests (fixest's ``collin.tol`` is 1e-10 on a similar scale)
 COLLINEARITY_TOL = 1e-9
@@ -45,6 +46,21 @@ def _constant_within(x: np.ndarray, codes: np.ndarray) -> bool:
     return bool(np.all(hi - lo <= 1e-12 * scale))
 
 
+def centred_squares(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """``sum_i w_i (x_ij - xbar_j)^2`` for every column ``j`` of the (N, K) ``X``
+    (``xbar_j`` the weighted mean), centred before squaring (no cancellation)."""
+    k = X.shape[1]
+    out = np.zeros(k)
+    if X.shape[0] == 0:
+        return out
+    wsum = float(X.shape[0]) if w is None else float(w.sum())
+    for j in range(k):
+        xj = X[:, j]
+        c = xj - (float(xj.sum()) if w is None else float(w @ xj)) / wsum
+        out[j] = float(c @ c) if w is None else float((w * c) @ c)
+    return out
+
+
 def find_collinear(
     names: list[str],
     X_tilde: np.ndarray,
@@ -63,18 +79,17 @@ def find_collinear(
     k = X_tilde.shape[1]
     if k == 0:
         return [], []
-    ww = np.ones(X_tilde.shape[0]) if w is None else w
+    ww = constant(X_tilde.shape[0], 1.0) if w is None else w
     drop: list[int] = []
     messages: list[str] = []
     gram_all = weighted_cross(np.asarray(X_tilde).T, ww)
     ss_after = np.diag(gram_all).copy()
     if fe_codes:
-        wsum = float(ww.sum())
+        before = centred_squares(X_raw, w)
         for j in range(k):
-            xj = X_raw[:, j]
-            centred = xj - float(ww @ xj) / wsum
-            ss_before = float((ww * centred) @ centred)
+            ss_before = float(before[j])
             if ss_before == 0 or ss_after[j] <= tol * ss_before:
+                xj = X_raw[:, j]
                 absorbing = [lab for lab, codes in zip(fe_labels, fe_codes, strict=True)
                              if _constant_within(xj, codes)]
                 by = (" by " + ", ".join(f"'{a}'" if a != "the intercept" else a

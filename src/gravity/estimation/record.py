@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..formula import Formula
-from ..inference.vcov import SSC, VcovSpec
+from ..inference.vcov import SSC, FactoredScores, VcovSpec
 from .arrays import constant, is_constant
 from .families import Family
 from .packing import pack_state, unpack_state
@@ -128,6 +128,15 @@ class FitRecord:
         if not (is_constant(self.offset) and float(self.offset[0]) == 0.0):
             out -= self.offset
         return out
+
+    @property
+    def score_factors(self) -> np.ndarray | FactoredScores:
+        """The scores for the variance: as their factors ``xt`` and ``score_base`` when
+        the record keeps them (the clustered variance then forms one column at a
+        time), else the stored ``(N, K)`` array."""
+        if self.stored_scores is None and self.xt is not None and self.score_base is not None:
+            return FactoredScores(self.xt, self.score_base)
+        return self.scores
 
     @property
     def scores(self) -> np.ndarray:

@@ -169,7 +169,7 @@ class RegressionResults:
                 raise EstimationError(f"vcov '{spec.kind}' is not available with varying "
                                       "slopes: use 'hetero' or CRV1")
             design = self._linear_design()
-        return compute_vcov(spec=spec, bread=r.bread, scores=r.scores, nobs=r.nobs,
+        return compute_vcov(spec=spec, bread=r.bread, scores=r.score_factors, nobs=r.nobs,
                             n_regressors=len(r.names), fe_codes=list(r.fe_codes),
                             clusters=clusters, rule=rule, sigma2=r.sigma2, panel=panel,
                             design=design, extra_k=int(r.extra.get("slope_parameters", 0)))

@@ -116,9 +116,23 @@ def prune_groups(
 
 
 def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
-    """True when every group of ``inner`` lies within a single group of ``outer``."""
-    if inner.size == 0:
+    """True when every group of ``inner`` lies within a single group of ``outer``.
+
+    The same codes (a fixed effect clustered on) are nested at once; a prefix of the
+    rows is checked first, where two groups that are not nested usually show it."""
+    if inner.size == 0 or inner is outer:
         return True
+    head = min(inner.size, NESTED_PREFIX)
+    if head < inner.size and not _nested(inner[:head], outer[:head]):
+        return False
+    return _nested(inner, outer)
+
+
+#: rows of the quick first check of :func:`is_nested`
+NESTED_PREFIX = 1 << 16
+
+
+def _nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     first = np.full(int(inner.max()) + 1, -1, dtype=np.int64)
     first[inner] = outer
     return bool(np.all(first[inner] == outer))

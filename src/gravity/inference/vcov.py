@@ -282,11 +282,34 @@ def count_df_k(
     return n_regressors + k_fe - sum(levels[q] for q in nested) + len(nested)
 
 
-def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class FactoredScores:
+    """Scores ``x~_ik s_i`` kept as their factors, the ``(K, N)`` demeaned regressors
+    ``xt`` and the score factor ``s`` (least squares: the weighted residual): the
+    clustered variance forms one column ``x~_k * s`` at a time (no ``(N, K)`` array);
+    ``numpy.asarray`` forms all of them."""
+
+    xt: np.ndarray
+    s: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.xt.shape[1]), int(self.xt.shape[0]))
+
+    def column(self, k: int) -> np.ndarray:
+        return self.xt[k] * self.s
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = (self.xt * self.s).T
+        return out if dtype is None else out.astype(dtype)
+
+
+def _cluster_meat(scores: np.ndarray | FactoredScores, codes: np.ndarray) -> np.ndarray:
     """sum over clusters of (summed scores)(summed scores)'."""
     g = int(codes.max()) + 1
+    column = scores.column if isinstance(scores, FactoredScores) else (lambda k: scores[:, k])
     summed = np.column_stack(
-        [np.bincount(codes, weights=scores[:, k], minlength=g) for k in range(scores.shape[1])]
+        [np.bincount(codes, weights=column(k), minlength=g) for k in range(scores.shape[1])]
     )
     return summed.T @ summed
 
@@ -311,7 +334,7 @@ def compute_vcov(
     *,
     spec: VcovSpec,
     bread: np.ndarray,
-    scores: np.ndarray,
+    scores: np.ndarray | FactoredScores,
     nobs: int,
     n_regressors: int,
     fe_codes: list[np.ndarray],
@@ -331,6 +354,8 @@ def compute_vcov(
     fixed effects (varying slopes), counted in ``K``.
     """
     n = nobs
+    # the variances other than CRV1 use the whole (N, K) array of scores
+    dense: np.ndarray = np.asarray(scores) if spec.kind != "CRV1" else np.empty((0, 0))
     # fixed effects nested in the clusters are not counted in K (fixest's
     # fixef.K = "nested"); for the panel variances the "clusters" are the panel's units
     # and periods (Newey-West) or its periods (Driscoll-Kraay), as in R fixest 0.12.2
@@ -353,7 +378,7 @@ def compute_vcov(
             v = v * (n - 1) / (n - df_k)
         return VcovResult(v, df_k, (), float(max(n - df_k, 1)))
     if spec.kind == "hetero":
-        meat = scores.T @ scores
+        meat = dense.T @ dense
         v = bread @ meat @ bread
         if rule.adj:
             v = v * n / (n - df_k)
@@ -367,7 +392,7 @@ def compute_vcov(
         power = 1.0 if spec.kind == "HC2" else 2.0
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(h < 1 - 1e-10, (1.0 - h) ** (-power / 2), 0.0)
-        s = scores * scale[:, None]
+        s = dense * scale[:, None]
         return VcovResult(bread @ (s.T @ s) @ bread, df_k, (), float(max(n - df_k, 1)))
     if spec.kind in ("NW", "DK"):
         if panel is None:
@@ -376,8 +401,8 @@ def compute_vcov(
         lag = default_lag(periods) if spec.lag is None else spec.lag
         if spec.kind == "NW":  # lags count the observed periods, gaps bridged (fixest)
             periods = np.unique(periods, return_inverse=True)[1].astype(np.int64)
-        meat = newey_west_meat(scores, units, periods, lag) if spec.kind == "NW" \
-            else driscoll_kraay_meat(scores, periods, lag)
+        meat = newey_west_meat(dense, units, periods, lag) if spec.kind == "NW" \
+            else driscoll_kraay_meat(dense, periods, lag)
         t_count = int(np.unique(periods).size)
         v = bread @ meat @ bread
         if rule.adj:
