@@ -89,7 +89,7 @@ def digest(a: np.ndarray) -> bytes:
     a = np.ascontiguousarray(a)
     if a.dtype.hasobject:
         raise TypeError("object arrays have no content digest")
-    raw = memoryview(a.reshape(-1).view(np.uint8))
+    raw = a.reshape(-1).view(np.uint8).data
     return hashlib.sha1(raw, usedforsecurity=False).digest() + \
         str((a.dtype.str, a.shape)).encode()
 
