@@ -127,7 +127,7 @@ def column_key(series: pd.Series) -> bytes | None:
     values (plain NumPy dtypes); None for anything else (object, strings, extension
     dtypes: not shared)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return b"c" + digest(series.cat.codes.to_numpy())
+        return b"c" + digest(np.asarray(series.array.codes))
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biufmM":
         return b"v" + digest(series.to_numpy())
     return None
