@@ -9,8 +9,9 @@ FD index, WITS tariffs, the BRI list) and builds the panel with
 standard errors, p-values, confidence intervals, vcov type and formula;
 ``gravity diversification`` computes the measures of
 :func:`gravity.margins.diversification` on a panel file; ``gravity ge`` a
-general-equilibrium counterfactual (:mod:`gravity.cli_ge`). ``gravity <command> --help``
-shows examples.
+general-equilibrium counterfactual (:mod:`gravity.cli_ge`); several models, split
+samples and the Dask options of ``gravity fit``: :mod:`gravity.cli_many`.
+``gravity <command> --help`` shows examples.
 
 Errors
 ------
@@ -35,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from gravity.cli_many import add_many_options
 from gravity.errors import GravityError, GravityWarning, InputError
 from gravity.multiformula import is_multiple
 
@@ -199,12 +201,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     import json
 
     import gravity.estimation as estimation
+    from gravity.cli_many import fit_many, split_dataset
 
-    data = read_table(args.data)
-    est = getattr(estimation, args.estimator)
     kwargs: dict[str, Any] = {"vcov": args.vcov, "ssc": args.ssc, "missing": args.missing}
-    if args.weights:
-        kwargs["weights"] = _column(data, args.weights, "--weights")
     glm = args.estimator not in ("ols", "lpm")
     if args.separation is not None:
         if not glm:
@@ -213,38 +212,19 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         kwargs["separation"] = None if "none" in args.separation else tuple(args.separation)
     if args.verbose and glm:
         kwargs["verbose"] = True
+    dataset = split_dataset(args)
+    if dataset is not None:  # a partitioned folder: read group by group
+        return fit_many(args, None, kwargs, dataset=dataset)
+    data = read_table(args.data)
     if args.split or args.fsplit or is_multiple(args.formula):
-        return _fit_many(args, data, kwargs)
-    fit = est(args.formula, data, **kwargs)
+        return fit_many(args, data, kwargs)
+    if args.weights:
+        kwargs["weights"] = _column(data, args.weights, "--weights")
+    fit = getattr(estimation, args.estimator)(args.formula, data, **kwargs)
     if args.json:
         print(json.dumps(fit_json(fit, alpha=args.alpha), indent=1, allow_nan=False))
     else:
         print(fit.summary())
-    return EXIT_OK
-
-
-def _fit_many(args: argparse.Namespace, data: pd.DataFrame, kwargs: dict[str, Any]) -> int:
-    """``gravity fit`` with ``--split``/``--fsplit`` or a ``c()``/``sw()``/``csw()``
-    formula: :func:`gravity.estimate_many`, printed as its models and tidy estimates (or
-    one JSON object with both); failed fits are listed with their error."""
-    import json
-
-    from gravity.distributed import estimate_many
-
-    if args.weights:
-        kwargs["weights"] = args.weights  # by name: each sample takes its own rows
-    res = estimate_many(args.formula, data, model=args.estimator, split=args.split,
-                        fsplit=args.fsplit, engine=args.engine, n_workers=args.workers,
-                        **kwargs)
-    models, tidy = res.models(), res.tidy(alpha=args.alpha)
-    if args.json:
-        print(json.dumps({"estimator": args.estimator, "formula": args.formula,
-                          "split": args.split or args.fsplit, "alpha": args.alpha,
-                          "models": json.loads(models.to_json(orient="records", double_precision=15)),
-                          "estimates": json.loads(tidy.to_json(orient="records", double_precision=15))},
-                         indent=1))
-    else:
-        print(models.to_string(index=False), tidy.to_string(index=False), sep="\n\n")
     return EXIT_OK
 
 
@@ -476,10 +456,13 @@ def _parser() -> argparse.ArgumentParser:
             "--missing drop",
             "gravity fit logit 'active ~ bri_ij | exp_year + imp_year' panel.parquet",
             "gravity fit ppml 'trade ~ csw(ln_dist, contig) | exp_year + imp_year' "
-            "panel.parquet --split product --engine dask --json"))
+            "panel.parquet --split product --engine dask --json",
+            "gravity fit ppml 'trade ~ ln_dist + rta | exp_year + imp_year' products/ "
+            "--split product --engine dask --workers 2 --chunk-size 20"))
     p.add_argument("estimator", choices=ESTIMATORS)
     p.add_argument("formula", help="e.g. 'trade ~ ln_dist + contig | exp_year + imp_year'")
-    p.add_argument("data", help="data file: " + ", ".join(SUPPORTED_TABLE_TYPES))
+    p.add_argument("data", help="data file: " + ", ".join(SUPPORTED_TABLE_TYPES) + "; with "
+                   "--split also a Parquet dataset folder partitioned by the split column")
     p.add_argument("--vcov", default=None, type=_vcov_arg,
                    help="iid, hetero, or CRV1:cluster_var[+other] (default: clustered by "
                         "the first fixed effect)")
@@ -495,12 +478,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="log every IRLS iteration on stderr (ppml, logit, probit, cloglog)")
     p.add_argument("--alpha", default=0.05, type=_alpha_arg,
                    help="1 - confidence level of the --json intervals (default 0.05)")
-    p.add_argument("--split", default=None, help="one fit per value of this column")
-    p.add_argument("--fsplit", default=None, help="as --split, with the whole data first")
-    p.add_argument("--engine", default="sequential", choices=["sequential", "dask"],
-                   help="with --split: fit the samples here or on a Dask LocalCluster")
-    p.add_argument("--workers", default=2, type=int, help="Dask workers (--engine dask)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    add_many_options(p)
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser(

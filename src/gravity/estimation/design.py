@@ -33,8 +33,9 @@ from ..errors import (
 )
 from ..formula import Formula, expression_names, is_name, parse_formula
 from ..hdfe import DemeanConfig, Demeaner, make_demeaner
-from ..hdfe.factors import factorize_term, prune_groups, recode
+from ..hdfe.factors import prune_groups, recode
 from ..hdfe.slopes import SlopeBlock, VaryingSlopes
+from .shared import active_cache, digest, factor_codes, lookup, store
 from .terms import (
     Panel,
     evaluate,
@@ -395,7 +396,7 @@ def prepare(
         formula=f, y=y, X=X, names=names, fe_codes=[], weights=w, offset=off,
         mask=np.ones(n, dtype=bool), n_input=n,
         intercept_as_fe=intercept_as_fe, demean_config=demean_config or DemeanConfig(),
-        slope_codes=[factorize_term(data, t.fe) for t in f.slopes], slope_values=slope_values,
+        slope_codes=[factor_codes(data, t.fe) for t in f.slopes], slope_values=slope_values,
     )
     if bad_any.any():
         md.subset(~bad_any, "missing")
@@ -409,11 +410,11 @@ def prepare(
     if intercept_as_fe:
         md.fe_codes = [np.zeros(md.nobs, dtype=np.int64)]
     else:
-        md.fe_codes = [factorize_term(data, term) for term in f.fixed_effects]
+        md.fe_codes = [factor_codes(data, term) for term in f.fixed_effects]
         if not md.mask.all():
             md.fe_codes = [recode(c[md.mask])[0] for c in md.fe_codes]
-    prune_fixed_effects(md, drop_singletons=drop_singletons and not intercept_as_fe,
-                        drop_all_zero=drop_all_zero, drop_all_one=drop_all_one)
+    shared_prune(md, drop_singletons=drop_singletons and not intercept_as_fe,
+                 drop_all_zero=drop_all_zero, drop_all_one=drop_all_one)
     require_observations(md)
     return md
 
@@ -468,3 +469,89 @@ def prune_fixed_effects(md: ModelData, drop_singletons: bool, drop_all_zero: boo
         else:
             clean += 1
     return total
+
+
+@dataclass(frozen=True)
+class Pruning:
+    """What :func:`prune_fixed_effects` did to a sample, relative to its rows on entry:
+    the rows kept, the rows dropped by each reason (positions, in the order dropped),
+    the fixed-effect codes after it and the rows dropped in all."""
+
+    keep: np.ndarray
+    steps: tuple[tuple[str, np.ndarray], ...]
+    fe_codes: tuple[np.ndarray, ...]
+    total: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.keep.nbytes + sum(r.nbytes for _, r in self.steps) + \
+            sum(c.nbytes for c in self.fe_codes)
+
+
+def _record_pruning(md: ModelData, run: Any) -> Pruning:
+    """Run ``run()`` (the pruning of ``md``) and record what it did."""
+    entry = np.flatnonzero(md.mask)
+    before = {k: len(v) for k, v in md.dropped_rows.items()}
+    total = int(run())
+    keep = md.mask[entry]
+    steps = tuple((reason, np.searchsorted(entry, rows[before.get(reason, 0):]))
+                  for reason, rows in md.dropped_rows.items()
+                  if len(rows) > before.get(reason, 0))
+    return Pruning(keep, steps, tuple(c.copy() for c in md.fe_codes), total)
+
+
+def _apply_pruning(md: ModelData, pruning: Pruning) -> int:
+    """Do to ``md`` what ``pruning`` records (the same rows, reasons and codes as
+    running :func:`prune_fixed_effects` on it), without running it."""
+    entry = np.flatnonzero(md.mask)
+    for reason, rel in pruning.steps:
+        md.dropped[reason] = md.dropped.get(reason, 0) + len(rel)
+        md.dropped_rows[reason] = np.concatenate(
+            [md.dropped_rows.get(reason, np.empty(0, dtype=np.int64)), entry[rel]])
+    keep = pruning.keep
+    if not keep.all():
+        md.mask[entry[~keep]] = False
+        md.y = md.y[keep]
+        md.X = md.X[keep]
+        md.index = md.index[keep]
+        if md.weights is not None:
+            md.weights = md.weights[keep]
+        if md.offset is not None:
+            md.offset = md.offset[keep]
+        md.slope_codes = [recode(c[keep])[0] for c in md.slope_codes]
+        md.slope_values = [z[keep] for z in md.slope_values]
+    md.fe_codes = [c.copy() for c in pruning.fe_codes]
+    md._fe = None
+    return pruning.total
+
+
+def shared_prune(md: ModelData, drop_singletons: bool, drop_all_zero: bool,
+                 drop_all_one: bool = False) -> int:
+    """:func:`prune_fixed_effects`, done once for the models of a multiple estimation
+    that prune the same sample (:mod:`gravity.estimation.shared`).
+
+    The pruning is a function of the fixed-effect codes of the sample (after its
+    missing rows are dropped), of the rules, and -- for the all-zero and all-one rules
+    -- of which outcomes are positive and which are below one: those are the key. A
+    model whose key was pruned before takes the recorded result (rows kept, rows
+    dropped by reason, recoded fixed effects); any other runs it. Outside a
+    :func:`~gravity.estimation.shared.shared_demeaning` block: the plain call.
+    """
+    def run() -> int:
+        return prune_fixed_effects(md, drop_singletons=drop_singletons,
+                                   drop_all_zero=drop_all_zero, drop_all_one=drop_all_one)
+
+    rules = (drop_singletons, drop_all_zero, drop_all_one)
+    if not any(rules) or not md.fe_codes or not md.nobs:
+        return run()
+    if active_cache() is None:
+        return run()
+    y_key = (digest(np.packbits(md.y > 0)) if drop_all_zero or drop_all_one else b"",
+             digest(np.packbits(md.y < 1)) if drop_all_one else b"")
+    key = (rules, y_key, tuple(digest(c) for c in md.fe_codes))
+    hit = lookup("prune", key)
+    if hit is not None:
+        return _apply_pruning(md, hit)
+    pruning = _record_pruning(md, run)
+    store("prune", key, pruning, pruning.nbytes)
+    return pruning.total
