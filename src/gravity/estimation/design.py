@@ -513,7 +513,6 @@ def _apply_pruning(md: ModelData, pruning: Pruning) -> int:
         md.mask[entry[~keep]] = False
         md.y = md.y[keep]
         md.X = md.X[keep]
-        md.index = md.index[keep]
         if md.weights is not None:
             md.weights = md.weights[keep]
         if md.offset is not None:
