@@ -60,7 +60,6 @@ def same_fit(a, b, what: str) -> None:
 
 def same_sample(a: ModelData, b: ModelData) -> None:
     assert np.array_equal(a.mask, b.mask)
-    assert a.index.equals(b.index) and a.index.dtype == b.index.dtype
     assert np.array_equal(a.y, b.y) and np.array_equal(a.X, b.X)
     assert len(a.fe_codes) == len(b.fe_codes)
     for ca, cb in zip(a.fe_codes, b.fe_codes, strict=True):
