@@ -136,3 +136,23 @@ def test_fit_runs_blas_on_one_thread_and_restores_it(monkeypatch) -> None:
     assert before and max(before) == 2
     assert 1 in seen  # NumPy's BLAS, limited inside the fit
     assert after == before
+
+
+def test_codes_are_int32_and_cluster_intersections_do_not_overflow() -> None:
+    """Fixed-effect and cluster codes are int32; the intersection of two cluster
+    codes with 70,000 levels each (products beyond 2**31) equals pandas' grouping."""
+    from gravity.inference.vcov import _intersect
+
+    r = gravity.ppml("y ~ x | e + i", _panel(), vcov={"CRV1": "e + i"})
+    assert all(c.dtype == np.int32 for c in r.record.fe_codes)
+    assert all(c.dtype == np.int32 for c in r.record.cluster_map.values())
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 70_000, 200_000).astype(np.int32)
+    b = rng.integers(0, 70_000, 200_000).astype(np.int32)
+    a[:2], b[:2] = 69_999, 69_999  # the largest product of codes
+    ours = _intersect([a, b])
+    ref = pd.DataFrame({"a": a, "b": b}).groupby(["a", "b"], sort=False).ngroup().to_numpy()
+    # the same partition of the rows (numbering may differ): as many distinct
+    # (ours, ref) pairs as groups on either side
+    n_pairs = pd.DataFrame({"o": ours, "r": ref}).drop_duplicates().shape[0]
+    assert n_pairs == np.unique(ours).size == np.unique(ref).size

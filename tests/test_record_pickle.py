@@ -82,11 +82,13 @@ def test_pickle_round_trip_is_exact(panel, name):
 
 
 def test_packing_shrinks_a_product_fit(panel):
-    """No weights, no offset, two fixed effects: the constant arrays, the fitted values
-    and the wide codes go; what is left is at most 70% of the plain pickle."""
+    """No weights, no offset, two fixed effects: the constant arrays and the wide codes
+    go; what is left is at most 75% of the plain pickle (the record itself no longer
+    holds the fitted values or the fixed-effect part, derived from eta, nor int64
+    codes, so there is less to pack than before: 70% then)."""
     res = FITS["ppml"](panel)
     ratio = len(pickle.dumps(res.record)) / len(pickle.dumps(res.record.__dict__))
-    assert ratio < 0.7
+    assert ratio < 0.75
 
 
 def test_negative_zero_offset_is_kept(panel):

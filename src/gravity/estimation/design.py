@@ -33,7 +33,7 @@ from ..errors import (
 )
 from ..formula import Formula, expression_names, is_name, parse_formula
 from ..hdfe import DemeanConfig, Demeaner, make_demeaner
-from ..hdfe.factors import prune_groups, recode
+from ..hdfe.factors import code_dtype, prune_groups, recode
 from ..hdfe.slopes import SlopeBlock, VaryingSlopes
 from .shared import active_cache, digest, factor_codes, lookup, store
 from .terms import (
@@ -408,11 +408,13 @@ def prepare(
             md.subset(~zero_w, "zero_weight")
 
     if intercept_as_fe:
-        md.fe_codes = [np.zeros(md.nobs, dtype=np.int64)]
+        md.fe_codes = [np.zeros(md.nobs, dtype=np.int32)]
     else:
         md.fe_codes = [factor_codes(data, term) for term in f.fixed_effects]
-        if not md.mask.all():
-            md.fe_codes = [recode(c[md.mask])[0] for c in md.fe_codes]
+        # dense codes on the sample, int32 (:func:`recode`)
+        md.fe_codes = [recode(c[md.mask])[0] if not md.mask.all()
+                       else c.astype(code_dtype(int(c.max(initial=-1)) + 1), copy=False)
+                       for c in md.fe_codes]
     shared_prune(md, drop_singletons=drop_singletons and not intercept_as_fe,
                  drop_all_zero=drop_all_zero, drop_all_one=drop_all_one)
     require_observations(md)

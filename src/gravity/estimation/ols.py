@@ -118,11 +118,16 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
     work[0] = md.y
     work[1:] = md.X.T
     iterations = 0
+    has_fe = fe is not None
     if fe is not None:
         info = demean_work(fe, work, w, config)  # columns shared in estimate_many
         iterations = int(info.iterations.max())
         if not bool(info.converged.all()):
             report_demeaning(md, settings)
+        # the demeaner (its own copy of the codes, in the engine's order) is not
+        # needed again: released before the record is built (memory)
+        del fe
+        md._fe = None
     yt = work[0]
     before = list(md.names)
     dropped = drop_collinear(md, work[1:].T, w)
@@ -130,14 +135,14 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
         keep = [1 + j for j, nm in enumerate(before) if nm not in dropped]
         work = np.ascontiguousarray(work[[0] + keep])
     xt = work[1:]
-    if xt.shape[0] == 0 and fe is None:
+    if xt.shape[0] == 0 and not has_fe:
         raise EstimationError("nothing to estimate: no regressors and no fixed effects")
     beta = solve_normal(xt, ww, yt) if xt.shape[0] else np.zeros(0)
 
     def wss(v: np.ndarray) -> float:  # sum of w v^2 (no product with unit weights)
         return float(v @ v) if w is None else float(ww @ (v * v))
 
-    tss_within = wss(yt) if not md.intercept_as_fe and fe is not None else None
+    tss_within = wss(yt) if not md.intercept_as_fe and has_fe else None
     # the residual u = y~ - X~ b overwrites y~ in the working array, which the record
     # keeps (with X~ in the rows below it): no other N-vector for it
     u = yt
@@ -145,7 +150,7 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
         u -= beta @ xt
     rss = wss(u)
     n = md.nobs
-    if md.intercept_as_fe or fe is not None:
+    if md.intercept_as_fe or has_fe:
         ybar = (ww @ md.y) / ww.sum()
         tss = wss(md.y - ybar)
     else:

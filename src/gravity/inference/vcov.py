@@ -315,7 +315,7 @@ def _cluster_meat(scores: np.ndarray | FactoredScores, codes: np.ndarray) -> np.
 
 
 def _intersect(codes: list[np.ndarray]) -> np.ndarray:
-    out = codes[0]
+    out = np.asarray(codes[0], dtype=np.int64)  # int32 codes: no overflow of products
     for c in codes[1:]:
         out = out * (int(c.max()) + 1) + c
         out = pd.factorize(out)[0]
