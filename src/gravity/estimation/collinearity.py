@@ -46,6 +46,24 @@ def _constant_within(x: np.ndarray, codes: np.ndarray) -> bool:
     return bool(np.all(hi - lo <= 1e-12 * scale))
 
 
+def centred_squares_rows(R: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """:func:`centred_squares` of the rows of a C-contiguous ``(K, N)`` array (the
+    regressors before demeaning, as the working arrays hold them): contiguous passes
+    through one reused buffer."""
+    k, n = R.shape
+    out = np.zeros(k)
+    if n == 0:
+        return out
+    wsum = float(n) if w is None else float(w.sum())
+    buf = np.empty(n)
+    for j in range(k):
+        mean = (float(R[j].sum()) if w is None else float(w @ R[j])) / wsum
+        np.subtract(R[j], mean, out=buf)
+        np.multiply(buf, buf, out=buf)
+        out[j] = float(buf.sum()) if w is None else float(w @ buf)
+    return out
+
+
 def centred_squares(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """``sum_i w_i (x_ij - xbar_j)^2`` for every column ``j`` of the (N, K) ``X``
     (``xbar_j`` the weighted mean), centred before squaring (no cancellation)."""
@@ -69,10 +87,12 @@ def find_collinear(
     fe_codes: list[np.ndarray],
     fe_labels: list[str],
     tol: float = COLLINEARITY_TOL,
+    ss_before: np.ndarray | None = None,
 ) -> tuple[list[int], list[str]]:
     """Indices of regressors to drop and one message per dropped regressor.
 
-    ``X_tilde`` and ``X_raw`` are (N, K) (or (K, N) transposed views are fine: columns
+    ``ss_before``: the weighted centred sums of squares of ``X_raw``'s columns when the
+    caller has them (:func:`centred_squares_rows`). ``X_tilde`` and ``X_raw`` are (N, K) (or (K, N) transposed views are fine: columns
     are read one at a time); ``fe_labels`` names each fixed effect in ``fe_codes``
     (``"the intercept"`` for the internal one-level effect).
     """
@@ -85,10 +105,10 @@ def find_collinear(
     gram_all = weighted_cross(np.asarray(X_tilde).T, ww)
     ss_after = np.diag(gram_all).copy()
     if fe_codes:
-        before = centred_squares(X_raw, w)
+        before = centred_squares(X_raw, w) if ss_before is None else ss_before
         for j in range(k):
-            ss_before = float(before[j])
-            if ss_before == 0 or ss_after[j] <= tol * ss_before:
+            ss_raw = float(before[j])
+            if ss_raw == 0 or ss_after[j] <= tol * ss_raw:
                 xj = X_raw[:, j]
                 absorbing = [lab for lab, codes in zip(fe_labels, fe_codes, strict=True)
                              if _constant_within(xj, codes)]
@@ -127,7 +147,8 @@ def find_collinear(
     return [drop[i] for i in order], [messages[i] for i in order]
 
 
-def may_be_collinear(md, X_tilde: np.ndarray, w: np.ndarray | None) -> bool:
+def may_be_collinear(md, X_tilde: np.ndarray, w: np.ndarray | None,
+                     ss_before: np.ndarray | None = None) -> bool:
     """The screen: whether some regressor of ``md`` comes within :data:`SCREEN_TOL` of
     collinearity (the tests of :func:`find_collinear` at that tolerance) on regressors
     demeaned loosely. Demeaning errors move the two shares by far less than
@@ -136,16 +157,18 @@ def may_be_collinear(md, X_tilde: np.ndarray, w: np.ndarray | None) -> bool:
     labels = ["the intercept"] if md.intercept_as_fe else [
         "^".join(t) for t in md.formula.fixed_effects]
     return bool(find_collinear(md.names, X_tilde, md.X, w, md.fe_codes, labels,
-                               tol=SCREEN_TOL)[0])
+                               tol=SCREEN_TOL, ss_before=ss_before)[0])
 
 
-def drop_collinear(md, X_tilde: np.ndarray, w: np.ndarray | None) -> list[str]:
+def drop_collinear(md, X_tilde: np.ndarray, w: np.ndarray | None,
+                   ss_before: np.ndarray | None = None) -> list[str]:
     """Find and drop collinear regressors of a :class:`ModelData` (columns of ``X_tilde``
     are dropped by the caller), warning with a :class:`CollinearityWarning` naming them.
     Returns the names dropped."""
     labels = ["the intercept"] if md.intercept_as_fe else [
         "^".join(t) for t in md.formula.fixed_effects]
-    drop, messages = find_collinear(md.names, X_tilde, md.X, w, md.fe_codes, labels)
+    drop, messages = find_collinear(md.names, X_tilde, md.X, w, md.fe_codes, labels,
+                                    ss_before=ss_before)
     if not drop:
         return []
     names = [md.names[j] for j in drop]

@@ -35,7 +35,7 @@ from ..errors import ConvergenceError, ConvergenceWarning, EstimationError
 from ..hdfe import DemeanInfo
 from ..hdfe.cross import weighted_cross
 from .arrays import constant
-from .collinearity import drop_collinear, may_be_collinear
+from .collinearity import centred_squares_rows, drop_collinear, may_be_collinear
 from .design import ModelData
 from .families import BoundFamily
 
@@ -189,6 +189,8 @@ def irls(
     demean_ok = True
     converged = False
     eps_dev = np.inf
+    screen = True  # the collinearity screen's answer (first step)
+    ss_raw: np.ndarray | None = None
     it = 0
     for it in range(1, maxiter + 1):
         wn, score = family.working(eta)
@@ -197,6 +199,10 @@ def irls(
         z += eta
         if not (np.isscalar(off) and off == 0.0):
             z -= off
+        if it == 1 and X.shape[1] and fe is not None:
+            # the regressors' centred sums of squares, from their contiguous rows
+            # before they are demeaned (the collinearity tests' denominators)
+            ss_raw = centred_squares_rows(work[1:], w)
         if fe is not None:
             np.subtract(z, fe_z, out=work[0])
             # the first time z and the regressors to the screen's tolerance (the engine
@@ -207,14 +213,19 @@ def irls(
                     SCREEN_DEMEAN_TOL, inner_tol)) if it == 1 else inner_tol,
                 maxiter=md.demean_config.maxiter)
             demean_ok = bool(info.converged[:1].all() if it == 1 else info.converged.all())
-            if it == 1 and X.shape[1] and may_be_collinear(md, work[1:].T, w):
-                fe.demean_inplace(work[1:], w, tol=min(fixef_tol, COLLINEARITY_DEMEAN_TOL),
-                                  maxiter=md.demean_config.maxiter)
+            if it == 1 and X.shape[1]:
+                screen = may_be_collinear(md, work[1:].T, w, ss_raw)
+                if screen:
+                    fe.demean_inplace(work[1:], w,
+                                      tol=min(fixef_tol, COLLINEARITY_DEMEAN_TOL),
+                                      maxiter=md.demean_config.maxiter)
         else:
             work[0] = z
-        if it == 1 and X.shape[1]:
+        if it == 1 and X.shape[1] and (fe is None or screen):
+            # (without a fixed effect the regressors are not demeaned: exact at once;
+            # with them, a negative screen means the exact check drops nothing)
             before = list(md.names)
-            names = drop_collinear(md, work[1:].T, w)
+            names = drop_collinear(md, work[1:].T, w, ss_raw)
             if names:
                 dropped = names
                 keep = [j for j, nm in enumerate(before) if nm not in names]

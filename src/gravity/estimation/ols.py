@@ -20,7 +20,7 @@ from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
 from .arrays import constant
 from .assemble import build_result, with_warnings
-from .collinearity import drop_collinear
+from .collinearity import centred_squares_rows, drop_collinear
 from .design import prepare
 from .families import Gaussian
 from .irls import IRLSSettings, report_demeaning, solve_normal
@@ -119,6 +119,9 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
     work[1:] = md.X.T
     iterations = 0
     has_fe = fe is not None
+    # the regressors' centred sums of squares from their contiguous rows, before they
+    # are demeaned (the collinearity tests' denominators)
+    ss_raw = centred_squares_rows(work[1:], w) if has_fe else None
     if fe is not None:
         info = demean_work(fe, work, w, config)  # columns shared in estimate_many
         iterations = int(info.iterations.max())
@@ -130,7 +133,7 @@ def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, mi
         md._fe = None
     yt = work[0]
     before = list(md.names)
-    dropped = drop_collinear(md, work[1:].T, w)
+    dropped = drop_collinear(md, work[1:].T, w, ss_raw)
     if dropped:
         keep = [1 + j for j, nm in enumerate(before) if nm not in dropped]
         work = np.ascontiguousarray(work[[0] + keep])

@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from ..errors import ConvergenceWarning
 from ..hdfe import Demeaner
 from ..hdfe.cross import weighted_cross
+from .collinearity import centred_squares_rows
 from .design import ModelData, prune_fixed_effects
 
 #: separation methods of :func:`gravity.ppml` (and the binary models)
@@ -182,6 +183,8 @@ def relu_separation(
     Xc = X if X.shape[1] else np.empty((n, 0))
     u = zero.astype(float)
     ut_first = None
+    x_scale: np.ndarray | None = None
+    raw_ss: np.ndarray | None = None
     if fe is None:
         Xc = np.column_stack([np.ones(n), Xc]) if not _has_constant(Xc) else Xc
         xt = Xc
@@ -191,9 +194,14 @@ def relu_separation(
         both = np.empty((Xc.shape[1] + 1, n))
         both[:-1] = Xc.T
         both[-1] = u
+        # from the regressors' contiguous rows before demeaning: their centred sums of
+        # squares (absorbed columns) and largest absolute values (the certificate)
+        raw_ss = centred_squares_rows(both[:-1], w)
+        x_scale = np.maximum(both[:-1].max(axis=1, initial=0.0),
+                             -both[:-1].min(axis=1, initial=0.0))
         fe.demean_inplace(both, w, tol=fixef_tol)
         xt, ut_first = both[:-1].T, both[-1]
-    keep_cols, gram = _independent_columns(xt, w, raw=Xc if fe is not None else None)
+    keep_cols, gram = _independent_columns(xt, w, raw_ss=raw_ss if fe is not None else None)
     if len(keep_cols) < xt.shape[1]:
         xt = xt[:, keep_cols]
         gram = gram[np.ix_(keep_cols, keep_cols)]
@@ -218,7 +226,7 @@ def relu_separation(
             converged = True
             zhat = np.zeros(n)
             break
-        if _certifies_no_separation(resid, zero, u, w, fixef_tol, Xc, fe):
+        if _certifies_no_separation(resid, zero, u, w, fixef_tol, Xc, fe, x_scale):
             converged = True
             zhat = np.zeros(n)
             break
@@ -235,7 +243,8 @@ def relu_separation(
 
 def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
                               w: np.ndarray, fixef_tol: float, X: np.ndarray,
-                              fe: Demeaner | None) -> bool:
+                              fe: Demeaner | None, x_scale: np.ndarray | None = None
+                              ) -> bool:
     r"""True when ``t = W (u - zhat)`` shows that no observation is separated.
 
     ``t`` is orthogonal to the span of ``A = [X, D]`` (it is ``W`` times a weighted
@@ -256,7 +265,8 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
     t = w * resid
     bound = 1e-4 * float(rz.sum())
     if X.shape[1]:
-        scale = np.maximum(X.max(axis=0), -X.min(axis=0))  # max |X| without a copy
+        # max |X| per column (given by the caller, from contiguous rows), no copy
+        scale = np.maximum(X.max(axis=0), -X.min(axis=0)) if x_scale is None else x_scale
         dots = np.abs(t @ X)
         if np.any((scale > 0) & (dots > bound * scale)):
             return False
@@ -277,21 +287,19 @@ def _has_constant(X: np.ndarray) -> bool:
 
 
 def _independent_columns(xt: np.ndarray, w: np.ndarray, tol: float = 1e-9,
-                         raw: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
+                         raw_ss: np.ndarray | None = None) -> tuple[list[int], np.ndarray]:
     """Columns of the demeaned ``xt`` that are linearly independent, and the weighted
-    Gram matrix ``xt' W xt`` of all of them. With ``raw`` (the
-    columns before demeaning), a column whose weighted sum of squares fell below ``tol``
-    times its centred sum of squares before is absorbed by the fixed effects: what is
-    left is rounding noise, which the scale-free test below would otherwise keep."""
+    Gram matrix ``xt' W xt`` of all of them. With ``raw_ss`` (the weighted centred sums
+    of squares of the columns before demeaning), a column whose weighted sum of squares
+    fell below ``tol`` times it is absorbed by the fixed effects: what is left is
+    rounding noise, which the scale-free test below would otherwise keep."""
     chosen: list[int] = []
-    wsum = float(w.sum())
     # the weighted Gram matrix once (one pass over the rows); each candidate set is a
     # sub-matrix of it
     gram = weighted_cross(xt.T, w)
     for j in range(xt.shape[1]):
-        if raw is not None:
-            centred = raw[:, j] - float(w @ raw[:, j]) / wsum
-            before = float(w @ centred**2)
+        if raw_ss is not None:
+            before = float(raw_ss[j])
             if before == 0.0 or float(gram[j, j]) <= tol * before:
                 continue
         cand = chosen + [j]
