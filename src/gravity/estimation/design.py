@@ -115,13 +115,19 @@ class ModelData:
         self.dropped_rows[reason] = np.concatenate(
             [self.dropped_rows.get(reason, np.empty(0, dtype=np.int64)), gone])
         self.mask[gone] = False
+        self.keep_rows(keep)
+        self.fe_codes = [recode(c[keep])[0] for c in self.fe_codes]
+
+    def keep_rows(self, keep: np.ndarray) -> None:
+        """Keep the sample rows where ``keep`` is True in the per-row arrays (outcome,
+        regressors, weights, offset, varying slopes; the fixed-effect codes and the
+        mask are the caller's); the demeaner is rebuilt on next use."""
         self.y = self.y[keep]
         self.X = self.X[keep]
         if self.weights is not None:
             self.weights = self.weights[keep]
         if self.offset is not None:
             self.offset = self.offset[keep]
-        self.fe_codes = [recode(c[keep])[0] for c in self.fe_codes]
         self.slope_codes = [recode(c[keep])[0] for c in self.slope_codes]
         self.slope_values = [z[keep] for z in self.slope_values]
         self._fe = None
@@ -513,14 +519,7 @@ def _apply_pruning(md: ModelData, pruning: Pruning) -> int:
     keep = pruning.keep
     if not keep.all():
         md.mask[entry[~keep]] = False
-        md.y = md.y[keep]
-        md.X = md.X[keep]
-        if md.weights is not None:
-            md.weights = md.weights[keep]
-        if md.offset is not None:
-            md.offset = md.offset[keep]
-        md.slope_codes = [recode(c[keep])[0] for c in md.slope_codes]
-        md.slope_values = [z[keep] for z in md.slope_values]
+        md.keep_rows(keep)
     md.fe_codes = [c.copy() for c in pruning.fe_codes]
     md._fe = None
     return pruning.total
