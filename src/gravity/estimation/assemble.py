@@ -27,7 +27,7 @@ from .arrays import constant
 from .design import INTERCEPT, ModelData
 from .families import Family
 from .irls import inverse_gram
-from .record import FitRecord, FitSettings, LoglikFromDeviance
+from .record import FitRecord, FitSettings, LoglikFromDeviance, fe_part
 from .results import RESULT_CLASSES, RegressionResults
 
 R = TypeVar("R", bound=RegressionResults)
@@ -139,9 +139,7 @@ def build_result(
     scores: np.ndarray | None = None if keep_design else (xt * score_base).T
     fe_codes = tuple(md.user_fe_codes)
     if md.intercept_as_fe:
-        fe_component = eta - X @ beta if X.shape[1] else eta.copy()
-        if md.offset is not None:
-            fe_component -= off
+        fe_component = fe_part(eta, X, beta, md.offset)
         wsum = float(weights.sum())
         xbar = (weights @ X) / wsum if X.shape[1] else np.zeros(0)
         b0 = float(np.mean(fe_component))  # eta = b0 + X b + o

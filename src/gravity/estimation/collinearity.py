@@ -47,9 +47,10 @@ def _constant_within(x: np.ndarray, codes: np.ndarray) -> bool:
 
 
 def centred_squares_rows(R: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """:func:`centred_squares` of the rows of a C-contiguous ``(K, N)`` array (the
-    regressors before demeaning, as the working arrays hold them): contiguous passes
-    through one reused buffer."""
+    """``sum_i w_i (r_ji - rbar_j)^2`` for every row ``j`` of the ``(K, N)`` ``R``
+    (``rbar_j`` the weighted mean), centred before squaring (no cancellation), through
+    one reused buffer. The regressors before demeaning, as the working arrays hold
+    them, are contiguous rows; an (N, K) array's columns are the rows of its ``.T``."""
     k, n = R.shape
     out = np.zeros(k)
     if n == 0:
@@ -61,21 +62,6 @@ def centred_squares_rows(R: np.ndarray, w: np.ndarray | None) -> np.ndarray:
         np.subtract(R[j], mean, out=buf)
         np.multiply(buf, buf, out=buf)
         out[j] = float(buf.sum()) if w is None else float(w @ buf)
-    return out
-
-
-def centred_squares(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """``sum_i w_i (x_ij - xbar_j)^2`` for every column ``j`` of the (N, K) ``X``
-    (``xbar_j`` the weighted mean), centred before squaring (no cancellation)."""
-    k = X.shape[1]
-    out = np.zeros(k)
-    if X.shape[0] == 0:
-        return out
-    wsum = float(X.shape[0]) if w is None else float(w.sum())
-    for j in range(k):
-        xj = X[:, j]
-        c = xj - (float(xj.sum()) if w is None else float(w @ xj)) / wsum
-        out[j] = float(c @ c) if w is None else float((w * c) @ c)
     return out
 
 
@@ -105,7 +91,8 @@ def find_collinear(
     gram_all = weighted_cross(np.asarray(X_tilde).T, ww)
     ss_after = np.diag(gram_all).copy()
     if fe_codes:
-        before = centred_squares(X_raw, w) if ss_before is None else ss_before
+        before = centred_squares_rows(np.asarray(X_raw).T, w) if ss_before is None \
+            else ss_before
         for j in range(k):
             ss_raw = float(before[j])
             if ss_raw == 0 or ss_after[j] <= tol * ss_raw:

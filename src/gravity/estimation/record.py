@@ -64,6 +64,16 @@ class FitSettings:
         return out
 
 
+def fe_part(eta: np.ndarray, X: np.ndarray, beta: np.ndarray, offset: np.ndarray | None
+            ) -> np.ndarray:
+    """``eta - X beta - offset`` (a new array): the part of the linear predictor that
+    the fixed effects (and varying slopes) carry; no subtraction for a zero offset."""
+    out = eta - X @ beta if X.shape[1] else eta.copy()
+    if offset is not None and not (is_constant(offset) and float(offset[0]) == 0.0):
+        out -= offset
+    return out
+
+
 @dataclass(frozen=True)
 class LoglikFromDeviance:
     """A log-likelihood ``l = l_saturated - D / 2`` (families whose deviance is
@@ -124,28 +134,24 @@ class FitRecord:
         the linear predictor."""
         if self.fe_free:
             return constant(self.nobs, 0.0)
-        out = self.eta - self.X @ self.beta if self.X.shape[1] else self.eta.copy()
-        if not (is_constant(self.offset) and float(self.offset[0]) == 0.0):
-            out -= self.offset
-        return out
+        return fe_part(self.eta, self.X, self.beta, self.offset)
 
     @property
     def score_factors(self) -> np.ndarray | FactoredScores:
         """The scores for the variance: as their factors ``xt`` and ``score_base`` when
         the record keeps them (the clustered variance then forms one column at a
         time), else the stored ``(N, K)`` array."""
-        if self.stored_scores is None and self.xt is not None and self.score_base is not None:
-            return FactoredScores(self.xt, self.score_base)
-        return self.scores
-
-    @property
-    def scores(self) -> np.ndarray:
-        """``(N, K)`` scores of the sandwich variance, ``x~_i s_i``."""
         if self.stored_scores is not None:
             return self.stored_scores
         if self.xt is None or self.score_base is None:
             raise AttributeError("this record has neither scores nor xt and score_base")
-        return (self.xt * self.score_base).T
+        return FactoredScores(self.xt, self.score_base)
+
+    @property
+    def scores(self) -> np.ndarray:
+        """``(N, K)`` scores of the sandwich variance, ``x~_i s_i``."""
+        factors = self.score_factors
+        return factors if isinstance(factors, np.ndarray) else np.asarray(factors)
 
     @property
     def kind(self) -> str:
