@@ -21,12 +21,13 @@ and scores ``x~_i (y_i - mu_i) h_i`` (``h = mu' / V(mu)``, 1 for canonical links
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, SeparationWarning
+from ..errors import EstimationError, InputError, SeparationWarning
 from ..formula import parse_formula
 from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
@@ -140,22 +141,68 @@ def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: An
         warnings.warn("with varying slopes, observations separated along a group's slope "
                       "(flows that die out along a trend) are detected only by the 'relu' "
                       "separation check, which is not run", SeparationWarning, stacklevel=4)
-    if methods & {"simplex", "relu"}:
-        drop_separated(md, methods, drop_singletons=drop_singletons, binary=fam.binary)
-        # after separation a Poisson outcome may be constant where the fixed effects
-        # fit it exactly (ppmlhdfe's answer); a binary one has nothing left to explain
-        require_observations(md, variation=fam.binary)
-    separated = {k: v for k, v in md.dropped.items() if k.startswith("separated")}
-    if separated:
-        detail = ", ".join(f"{k}: {v}" for k, v in separated.items())
-        warnings.warn(f"{sum(separated.values())} separated observations dropped ({detail})",
-                      SeparationWarning, stacklevel=4)
     fit_settings = FitSettings(
         weights=_label(weights, "weights"), offset=_offset_label(offset, exposure),
         separation=tuple(m for m in DEFAULT_SEPARATION if m in methods),
         tol=settings.tol, fixef_tol=config.tol, demean_method=config.method,
         panel_id=panel, time_step=panel_time_step(data, panel))
+    checks = bool(methods & {"simplex", "relu"})
+    if checks and not fam.binary and md.nobs and not md.slope_codes:
+        # Poisson: fit first; the checks run only when the fit does not certify that
+        # nothing is separated (irls(certify=True)), and the fit is redone only when
+        # they drop rows (or the fit was abandoned)
+        try:
+            res = fit_glm(md, data, fam, spec, rule, settings, fit_settings,
+                          separation_hook=_separation_hook(md, methods, drop_singletons))
+        except _Refit:
+            _warn_separated(md)
+            return fit_glm(md, data, fam, spec, rule, settings, fit_settings)
+        _warn_separated(md)  # (the fixed-effect check's, the others dropped nothing)
+        return res
+    if checks:
+        _check_separation(md, methods, drop_singletons, fam.binary)
+    _warn_separated(md)
     return fit_glm(md, data, fam, spec, rule, settings, fit_settings)
+
+
+def _check_separation(md: ModelData, methods: frozenset[str], drop_singletons: bool,
+                      binary: bool) -> None:
+    drop_separated(md, methods, drop_singletons=drop_singletons, binary=binary)
+    # after separation a Poisson outcome may be constant where the fixed effects fit it
+    # exactly (ppmlhdfe's answer); a binary one has nothing left to explain
+    require_observations(md, variation=binary)
+
+
+def _warn_separated(md: ModelData) -> None:
+    separated = {k: v for k, v in md.dropped.items() if k.startswith("separated")}
+    if separated:
+        detail = ", ".join(f"{k}: {v}" for k, v in separated.items())
+        warnings.warn(f"{sum(separated.values())} separated observations dropped ({detail})",
+                      SeparationWarning, stacklevel=5)
+
+
+class _Refit(Exception):
+    """The fit probed for the no-separation certificate must be redone: the checks
+    dropped rows, or the fit was abandoned."""
+
+
+def _separation_hook(md: ModelData, methods: frozenset[str],
+                     drop_singletons: bool) -> Callable[[bool], None]:
+    """What :func:`fit_glm` runs when its fit does not certify: the separation checks on
+    the sample as it was before the fit (the fit may have dropped collinear regressors);
+    raises :class:`_Refit` unless they drop nothing from a finished fit."""
+    X0, names0 = md.X, md.names
+
+    def hook(abandoned: bool) -> None:
+        reduced = md.X, md.names
+        md.X, md.names = X0, names0
+        n0 = md.nobs
+        _check_separation(md, methods, drop_singletons, binary=False)
+        if abandoned or md.nobs != n0:
+            raise _Refit
+        md.X, md.names = reduced
+
+    return hook
 
 
 def _offset_label(offset: Any, exposure: Any) -> str | None:
@@ -177,10 +224,15 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
             settings: IRLSSettings, fit_settings: FitSettings,
             extra_offset: np.ndarray | None = None, estimate_slopes: bool = True,
             beta: np.ndarray | None = None, extra: dict[str, Any] | None = None,
-            iterations: int | None = None, reuse: FitRecord | None = None
-            ) -> RegressionResults:
+            iterations: int | None = None, reuse: FitRecord | None = None,
+            separation_hook: Callable[[bool], None] | None = None) -> RegressionResults:
     """Run IRLS on a prepared sample and assemble the result (shared by :func:`feglm`
-    and the bias correction, which holds the slopes fixed in ``extra_offset``)."""
+    and the bias correction, which holds the slopes fixed in ``extra_offset``).
+
+    With ``separation_hook`` the IRLS is asked for the no-separation certificate; when
+    its last step does not give one, the hook runs (with whether the fit was abandoned)
+    and may raise to have the fit redone. The fit's warnings are held back until then:
+    a redone fit drops them."""
     n = md.nobs
     pw = constant(n, 1.0) if md.weights is None else md.weights
     y0, off0 = md.y, md.offset
@@ -191,11 +243,27 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
         scale = float(pw @ md.y) / float(pw.sum())
         md.y = md.y / scale
         shift = -np.log(scale) if extra_offset is None else extra_offset - np.log(scale)
+    caught: list[warnings.WarningMessage] = []
     try:
-        res = irls(md, fam.bind(md.y, pw), settings, extra_offset=shift,
-                   estimate_slopes=estimate_slopes)
+        if separation_hook is None:
+            res = irls(md, fam.bind(md.y, pw), settings, extra_offset=shift,
+                       estimate_slopes=estimate_slopes)
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    res = irls(md, fam.bind(md.y, pw), settings, extra_offset=shift,
+                               estimate_slopes=estimate_slopes, certify=True)
+                except EstimationError:  # (e.g. diverging along a separating direction)
+                    res = None
     finally:
         md.y, md.offset = y0, off0
+    if separation_hook is not None:
+        if res is None or not res.certified:
+            separation_hook(res is None or res.aborted)
+        for m in caught:
+            warnings.warn_explicit(m.message, m.category, m.filename, m.lineno)
+    assert res is not None
     # the IRLS arrays are this function's own: rescaled in place, and the IRLS result
     # released before the record is assembled (memory: no second copy of each)
     eta, weights, xt = res.eta, res.weights, res.xt

@@ -38,6 +38,7 @@ from .arrays import constant
 from .collinearity import centred_squares_rows, drop_collinear, may_be_collinear
 from .design import ModelData
 from .families import BoundFamily
+from .separation import PROBE_BETA_DRIFT, PROBE_DEVIANCE_SETTLED, no_separation_margin
 
 #: the demeaning tolerance of the next IRLS step: this factor times the last relative
 #: change in deviance (floored at the configured tolerance). Measured with the
@@ -57,6 +58,15 @@ COLLINEARITY_DEMEAN_TOL = 1e-8
 #: the configured tolerance in any case)
 SCREEN_DEMEAN_TOL = 1e-5
 
+
+#: the certificate holds when its margin exceeds this: a separating direction whose
+#: coefficients reach three times its largest value would still be ruled out
+CERTIFICATE_MARGIN = 3.0
+#: a certificate margin below that but above this is worth one tighter demeaning of the
+#: residual (at most to :data:`CERTIFICATE_POLISH_TOL`); below it, rows with tiny
+#: fitted values are unresolved and the full separation checks decide
+CERTIFICATE_POLISH_MIN = 1e-3
+CERTIFICATE_POLISH_TOL = 1e-13
 
 _log = logging.getLogger("gravity.irls")  # verbose=True (estimation.notice)
 
@@ -99,6 +109,11 @@ class IRLSResult:
     iterations: int
     converged: bool
     dropped_names: list[str]
+    #: with ``certify``: the last step proves that nothing is separated
+    #: (:func:`.separation.no_separation_margin`)
+    certified: bool = False
+    #: with ``certify``: the fit was abandoned as a row with ``y = 0`` kept diving
+    aborted: bool = False
 
 
 def solve_normal(xt: np.ndarray, w: np.ndarray, zt: np.ndarray) -> np.ndarray:
@@ -159,11 +174,17 @@ def irls(
     *,
     extra_offset: np.ndarray | float | None = None,
     estimate_slopes: bool = True,
+    certify: bool = False,
 ) -> IRLSResult:
     """Fit ``family`` on the estimation sample ``md`` (see the module docstring).
 
     ``extra_offset`` is added to the offset; with ``estimate_slopes=False`` only the
-    fixed effects are estimated (slopes held in ``extra_offset``).
+    fixed effects are estimated (slopes held in ``extra_offset``). With ``certify``
+    (Poisson, before the separation checks) the result says whether the last step
+    certifies that no observation is separated; the fit is abandoned, with no warning,
+    when its deviance is not finite or has settled while the coefficients still drift
+    (:data:`.separation.PROBE_BETA_DRIFT`: moving along a separating direction), and
+    the caller then runs the checks and fits again.
     """
     tol, maxiter = settings.tol, settings.maxiter
     beta_tol = 10 * tol if settings.beta_tol is None else settings.beta_tol
@@ -190,6 +211,8 @@ def irls(
     converged = False
     eps_dev = np.inf
     screen = True  # the collinearity screen's answer (first step)
+    zero = md.y == 0 if certify else None
+    step_tol = fixef_tol  # the demeaning tolerance of the current step
     ss_raw: np.ndarray | None = None
     it = 0
     for it in range(1, maxiter + 1):
@@ -204,14 +227,13 @@ def irls(
             # before they are demeaned (the collinearity tests' denominators)
             ss_raw = centred_squares_rows(work[1:], w)
         if fe is not None:
+            step_tol = max(min(fixef_tol, COLLINEARITY_DEMEAN_TOL), min(
+                SCREEN_DEMEAN_TOL, inner_tol)) if it == 1 else inner_tol
             np.subtract(z, fe_z, out=work[0])
             # the first time z and the regressors to the screen's tolerance (the engine
             # demeans columns together), the regressors to full precision only when
             # the collinearity screen asks for it
-            info = fe.demean_inplace(
-                work, w, tol=max(min(fixef_tol, COLLINEARITY_DEMEAN_TOL), min(
-                    SCREEN_DEMEAN_TOL, inner_tol)) if it == 1 else inner_tol,
-                maxiter=md.demean_config.maxiter)
+            info = fe.demean_inplace(work, w, tol=step_tol, maxiter=md.demean_config.maxiter)
             demean_ok = bool(info.converged[:1].all() if it == 1 else info.converged.all())
             if it == 1 and X.shape[1]:
                 screen = may_be_collinear(md, work[1:].T, w, ss_raw)
@@ -266,6 +288,10 @@ def irls(
         eps_dev = abs(dev_new - dev) / max(min(dev_new, dev), 0.1)
         eps_beta = float(np.max(np.abs(beta_new - beta) / (1.0 + np.abs(beta_new)))) \
             if beta.size else 0.0
+        if zero is not None and (not np.isfinite(dev_new) or (
+                eps_dev < max(tol, PROBE_DEVIANCE_SETTLED) and eps_beta > PROBE_BETA_DRIFT)):
+            return IRLSResult(beta_new, eta_new, work[1:], w, it, False, dropped,
+                              aborted=True)
         eta, dev, beta = eta_new, dev_new, beta_new
         if _log.isEnabledFor(logging.INFO):
             _log.info("IRLS iteration %d: deviance %.10g, relative change %.3g, max "
@@ -276,6 +302,9 @@ def irls(
             break
         if fe is not None:
             inner_tol = max(fixef_tol, min(inner_tol, INNER_TOL_FACTOR * eps_dev))
+    certified = False
+    if zero is not None and converged and demean_ok and not md.slope_codes:
+        certified = _certify(md, work, beta, w, zero, fixef_tol)
     if not converged:
         msg = (f"{family.label.upper()} did not converge in {it} iterations: last relative "
                f"change in deviance {eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
@@ -289,4 +318,25 @@ def irls(
     final_info = demean_or_fail(md, xt, w, fixef_tol, settings, final=False)
     if not demean_ok or (final_info is not None and not bool(final_info.converged.all())):
         report_demeaning(md, settings)
-    return IRLSResult(beta, eta, xt, w, it, converged, dropped)
+    return IRLSResult(beta, eta, xt, w, it, converged, dropped, certified=certified)
+
+
+def _certify(md: ModelData, work: np.ndarray, beta: np.ndarray, w: np.ndarray,
+             zero: np.ndarray, fixef_tol: float) -> bool:
+    """Whether the last step's residual certifies that nothing is separated
+    (:func:`.separation.no_separation_margin` above :data:`CERTIFICATE_MARGIN`). When
+    the margin falls short
+    only by the demeaning's inexactness, the residual is demeaned once more, about ten
+    times tighter than the shortfall (warm: a few passes), and tested again."""
+    fe = md.fixed_effects
+    resid = work[0] - beta @ work[1:] if work.shape[0] > 1 else work[0].copy()
+    margin = no_separation_margin(resid, w, zero, md.X, fe)
+    if CERTIFICATE_POLISH_MIN < margin <= CERTIFICATE_MARGIN and fe is not None:
+        block = resid[None, :]
+        # the orthogonality error scales about with the tolerance: ten times what the
+        # margin lacks
+        fe.demean_inplace(block, w, tol=max(0.1 * margin / CERTIFICATE_MARGIN * fixef_tol,
+                                            CERTIFICATE_POLISH_TOL),
+                          maxiter=md.demean_config.maxiter)
+        margin = no_separation_margin(block[0], w, zero, md.X, fe)
+    return margin > CERTIFICATE_MARGIN

@@ -282,6 +282,64 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
     return True
 
 
+#: a fit probed for the certificate (:func:`fit_certifies_no_separation`) is abandoned
+#: when its deviance has settled (relative change below this or the IRLS tolerance) ...
+PROBE_DEVIANCE_SETTLED = 1e-6
+#: ... while a coefficient still moves by more than this (relative) in a step: the
+#: slopes drift along a separating direction. (A row with
+#: ``y = 0`` whose linear predictor falls by 1 per step is no such sign: rows whose
+#: group has only tiny positive flows do the same on their way to a finite MLE.)
+PROBE_BETA_DRIFT = 1e-4
+
+
+def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: np.ndarray,
+                         fe: Demeaner | None) -> float:
+    r"""How clearly the last step of a Poisson IRLS proves that no observation is
+    separated: the certificate of :func:`_certifies_no_separation`, read off the fit.
+    It proves it when the result exceeds 1.
+
+    The step solved the weighted least-squares problem of the working response
+    ``z = eta + (y - mu) / mu`` on ``A = [X, D]`` with weights ``w`` (``mu`` times prior
+    weights): its residual ``r`` makes ``t = -W r`` orthogonal to the columns of ``A``.
+    Where ``y = 0``, ``z_i = eta_i - 1``, so near convergence (``zhat ~ eta``)
+    ``r_i ~ -1`` and ``t_i = w_i |r_i| > 0``. Were ``t`` exactly orthogonal, Gordan's
+    alternative would rule out any direction ``z = A gamma`` that is zero on ``y > 0``
+    and non-negative and non-zero on ``y = 0`` (Correia, Guimaraes and Zylkin 2019,
+    section 3): ``0 = t'z = sum_{y=0} t_i z_i > 0``.
+
+    Numerically ``t`` is orthogonal only up to ``e = A't`` (the demeaning's and the
+    solve's inexactness): ``t'z = e'gamma``. For a direction scaled to ``max z = 1``
+    whose coefficients are at most 1 in absolute value (the fixed-effect indicators'
+    combinations that separate, and a regressor scaled to unit maximum), ``|e'gamma|``
+    is at most ``||e||_1``, while ``t'z >= min_{y=0} t_i``. The margin is therefore
+    ``min_{y=0} t_i / ||e||_1`` (0 when some ``t_i <= 0``). Rows with a tiny ``mu``
+    carry a tiny ``t_i``, which the projection does not resolve: a separated row (its
+    ``mu`` collapses) never passes, and neither does a row whose fitted value is just
+    very small; the full checks then decide.
+    """
+    if not zero.any():
+        return np.inf
+    t = w * resid
+    np.negative(t, out=t)
+    least = float(t[zero].min())
+    if not least > 0.0:
+        return 0.0
+    err = 0.0
+    if X.shape[1]:
+        scale = np.maximum(X.max(axis=0), -X.min(axis=0))
+        err += float((np.abs(t @ X)[scale > 0] / scale[scale > 0]).sum())
+    if fe is not None:
+        group_sums = getattr(fe, "group_weights", None)
+        codes = getattr(fe, "codes", None)
+        if group_sums is not None:  # every group of every fixed effect in one pass
+            err += float(np.abs(group_sums(t)).sum())
+        elif codes is not None:
+            err += sum(float(np.abs(np.bincount(c, weights=t)).sum()) for c in codes)
+        else:  # (a demeaner without group sums: no certificate)
+            return 0.0
+    return least / err if err > 0.0 else np.inf
+
+
 def _has_constant(X: np.ndarray) -> bool:
     return bool(X.shape[1]) and bool(np.any(np.all(X == X[:1], axis=0)))
 
