@@ -9,7 +9,12 @@ All run on the IRLS engine of :mod:`gravity.estimation.irls`. Rows that are
 separated -- fixed-effect groups whose outcome is all zero (or, for binary outcomes,
 all one), and observations separated by the regressors (simplex and ReLU methods for
 Poisson, the two-sided linear programme for binary outcomes; Correia, Guimaraes and
-Zylkin 2019) -- are dropped first and reported.
+Zylkin 2019) -- are dropped and reported. Binary models run their checks before the
+fit. A Poisson fit runs first (after the fixed-effect check) and asks its last IRLS
+step for a certificate that nothing is separated
+(:func:`gravity.estimation.separation.no_separation_margin`); only without one do the
+simplex and ReLU checks run, and the fit is redone only when they drop rows (or when
+the first fit was abandoned as it drifted along a separating direction).
 
 The Poisson outcome is divided by its weighted mean before the iterations (the offset
 absorbs the scale), as ppmlhdfe standardises: the slopes, their variance and the

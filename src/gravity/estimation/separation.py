@@ -31,6 +31,10 @@ Three methods, as in ppmlhdfe:
   certificate that nothing is separated (a vector orthogonal to ``[X, D]`` and
   positive on every ``y = 0`` row, :func:`_certifies_no_separation`): on panels
   without separation the check stops after its first step.
+
+A Poisson fit with the default checks does not start with them: its last IRLS step
+usually gives the same kind of certificate for free (:func:`no_separation_margin`),
+and the checks above run only when it does not (:mod:`gravity.estimation.feglm`).
 """
 
 from __future__ import annotations
