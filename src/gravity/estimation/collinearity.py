@@ -49,20 +49,30 @@ def _constant_within(x: np.ndarray, codes: np.ndarray) -> bool:
 def centred_squares_rows(R: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """``sum_i w_i (r_ji - rbar_j)^2`` for every row ``j`` of the ``(K, N)`` ``R``
     (``rbar_j`` the weighted mean), centred before squaring (no cancellation), through
-    one reused buffer. The regressors before demeaning, as the working arrays hold
-    them, are contiguous rows; an (N, K) array's columns are the rows of its ``.T``."""
+    one reused buffer of :data:`BLOCK` rows (no N-vector). The regressors before
+    demeaning, as the working arrays hold them, are contiguous rows; an (N, K) array's
+    columns are the rows of its ``.T``."""
     k, n = R.shape
     out = np.zeros(k)
     if n == 0:
         return out
     wsum = float(n) if w is None else float(w.sum())
-    buf = np.empty(n)
+    buf = np.empty(min(n, BLOCK))
     for j in range(k):
         mean = (float(R[j].sum()) if w is None else float(w @ R[j])) / wsum
-        np.subtract(R[j], mean, out=buf)
-        np.multiply(buf, buf, out=buf)
-        out[j] = float(buf.sum()) if w is None else float(w @ buf)
+        total = 0.0
+        for lo in range(0, n, BLOCK):
+            hi = min(n, lo + BLOCK)
+            b = buf[:hi - lo]
+            np.subtract(R[j, lo:hi], mean, out=b)
+            np.multiply(b, b, out=b)
+            total += float(b.sum()) if w is None else float(w[lo:hi] @ b)
+        out[j] = total
     return out
+
+
+#: rows per block of :func:`centred_squares_rows`' buffer (2 MiB)
+BLOCK = 1 << 18
 
 
 def find_collinear(

@@ -467,7 +467,9 @@ class FixedEffects:
         if work.ndim != 2 or work.shape[1] != self.n or not work.flags.c_contiguous \
                 or work.dtype != np.float64:
             raise ValueError("work must be a C-contiguous float64 array of shape (K, N)")
-        w = np.ones(self.n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+        # unit weights: one value read through a zero stride (no N-vector of ones)
+        w = np.broadcast_to(1.0, self.n) if weights is None else \
+            np.ascontiguousarray(weights, dtype=np.float64)
         k = work.shape[0]
         iters = np.zeros(k, dtype=np.int64)
         conv = np.zeros(k, dtype=np.bool_)

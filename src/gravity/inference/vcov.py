@@ -305,16 +305,29 @@ class FactoredScores:
 
 
 def _cluster_meat(scores: np.ndarray | FactoredScores, codes: np.ndarray) -> np.ndarray:
-    """sum over clusters of (summed scores)(summed scores)'."""
+    """sum over clusters of (summed scores)(summed scores)'. The per-cluster sums are
+    accumulated over blocks of :data:`MEAT_BLOCK` rows: neither a score column nor the
+    codes as ``intp`` (what ``bincount`` takes) is ever formed at full length."""
     g = int(codes.max()) + 1
-    column = scores.column if isinstance(scores, FactoredScores) else (lambda k: scores[:, k])
-    summed = np.column_stack(
-        [np.bincount(codes, weights=column(k), minlength=g) for k in range(scores.shape[1])]
-    )
+    n, k = scores.shape
+    summed = np.zeros((g, k))
+    for lo in range(0, n, MEAT_BLOCK):
+        hi = min(n, lo + MEAT_BLOCK)
+        block = codes[lo:hi].astype(np.intp, copy=False)
+        for j in range(k):
+            col = (scores.xt[j, lo:hi] * scores.s[lo:hi] if isinstance(scores, FactoredScores)
+                   else scores[lo:hi, j])
+            summed[:, j] += np.bincount(block, weights=col, minlength=g)
     return summed.T @ summed
 
 
+#: rows per block of :func:`_cluster_meat` (2 MiB per float64 column)
+MEAT_BLOCK = 1 << 18
+
+
 def _intersect(codes: list[np.ndarray]) -> np.ndarray:
+    if len(codes) == 1:  # one cluster: its codes as they are (no int64 copy)
+        return codes[0]
     out = np.asarray(codes[0], dtype=np.int64)  # int32 codes: no overflow of products
     for c in codes[1:]:
         out = out * (int(c.max()) + 1) + c
