@@ -112,7 +112,8 @@ class IRLSResult:
     #: with ``certify``: the last step proves that nothing is separated
     #: (:func:`.separation.no_separation_margin`)
     certified: bool = False
-    #: with ``certify``: the fit was abandoned as a row with ``y = 0`` kept diving
+    #: with ``certify``: the fit was abandoned (its coefficients drift along what may
+    #: be a separating direction, or its deviance is not finite)
     aborted: bool = False
 
 
@@ -212,6 +213,7 @@ def irls(
     eps_dev = np.inf
     screen = True  # the collinearity screen's answer (first step)
     zero = md.y == 0 if certify else None
+    X_given = md.X  # the regressors before any is dropped as collinear (the certificate)
     step_tol = fixef_tol  # the demeaning tolerance of the current step
     ss_raw: np.ndarray | None = None
     it = 0
@@ -304,7 +306,7 @@ def irls(
             inner_tol = max(fixef_tol, min(inner_tol, INNER_TOL_FACTOR * eps_dev))
     certified = False
     if zero is not None and converged and demean_ok and not md.slope_codes:
-        certified = _certify(md, work, beta, w, zero, fixef_tol)
+        certified = _certify(md, X_given, work, beta, w, zero, fixef_tol)
     if not converged:
         msg = (f"{family.label.upper()} did not converge in {it} iterations: last relative "
                f"change in deviance {eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
@@ -321,16 +323,17 @@ def irls(
     return IRLSResult(beta, eta, xt, w, it, converged, dropped, certified=certified)
 
 
-def _certify(md: ModelData, work: np.ndarray, beta: np.ndarray, w: np.ndarray,
-             zero: np.ndarray, fixef_tol: float) -> bool:
+def _certify(md: ModelData, X: np.ndarray, work: np.ndarray, beta: np.ndarray,
+             w: np.ndarray, zero: np.ndarray, fixef_tol: float) -> bool:
     """Whether the last step's residual certifies that nothing is separated
-    (:func:`.separation.no_separation_margin` above :data:`CERTIFICATE_MARGIN`). When
-    the margin falls short
-    only by the demeaning's inexactness, the residual is demeaned once more, about ten
-    times tighter than the shortfall (warm: a few passes), and tested again."""
+    (:func:`.separation.no_separation_margin` above :data:`CERTIFICATE_MARGIN`; ``X``
+    all the regressors given, those dropped as collinear included). When the margin
+    falls short only by the demeaning's inexactness, the residual is demeaned once
+    more, about ten times tighter than the shortfall (warm: a few passes), and tested
+    again."""
     fe = md.fixed_effects
     resid = work[0] - beta @ work[1:] if work.shape[0] > 1 else work[0].copy()
-    margin = no_separation_margin(resid, w, zero, md.X, fe)
+    margin = no_separation_margin(resid, w, zero, X, fe)
     if CERTIFICATE_POLISH_MIN < margin <= CERTIFICATE_MARGIN and fe is not None:
         block = resid[None, :]
         # the orthogonality error scales about with the tolerance: ten times what the
@@ -338,5 +341,5 @@ def _certify(md: ModelData, work: np.ndarray, beta: np.ndarray, w: np.ndarray,
         fe.demean_inplace(block, w, tol=max(0.1 * margin / CERTIFICATE_MARGIN * fixef_tol,
                                             CERTIFICATE_POLISH_TOL),
                           maxiter=md.demean_config.maxiter)
-        margin = no_separation_margin(block[0], w, zero, md.X, fe)
+        margin = no_separation_margin(block[0], w, zero, X, fe)
     return margin > CERTIFICATE_MARGIN
