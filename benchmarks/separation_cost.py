@@ -31,10 +31,10 @@ SHARED = HERE.parent.parent / "shared"
 
 def datasets(panels: list[str]) -> list[tuple[str, str, Callable[[], pd.DataFrame]]]:
     out: list[tuple[str, str, Callable[[], pd.DataFrame]]] = []
-    for p in panels:
-        path = HERE / "_panels" / f"{p}.parquet"
+    for p in panels:  # a name in benchmarks/_panels, or the path of a make_panel.py file
+        path = Path(p) if p.endswith(".parquet") else HERE / "_panels" / f"{p}.parquet"
         if path.exists():
-            out.append((p, "y ~ rta + x | exp_year + imp_year + pair",
+            out.append((path.stem, "y ~ rta + x | exp_year + imp_year + pair",
                         lambda path=path: pd.read_parquet(path)))
     yotov = SHARED / "data" / "yotov2016"
     if yotov.exists():
