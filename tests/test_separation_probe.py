@@ -203,3 +203,37 @@ def test_certificate_refuses_what_does_not_prove_it(defect):
     else:
         resid = resid + 0.05 * x[:, 0] * (x[:, 0] > 0)
     assert no_separation_margin(resid, w, zero, x, fe) <= 1.0
+
+
+@pytest.mark.parametrize("delta", [3.6e-4, 4.2e-4])
+def test_a_regressor_dropped_as_nearly_collinear_does_not_hide_separation(delta):
+    """``x2 = x1 + delta v`` with ``v`` on two zero rows: the fit drops ``x2`` as
+    collinear, yet ``(x2 - x1) / delta = v`` separates those rows. The fit's certificate
+    cannot rule out a direction with such coefficients, so the checks must run (and
+    drop them, as the checks-first order did). Found by an independent review."""
+    rng = np.random.default_rng(0)
+    f1, f2 = (a.ravel() for a in np.meshgrid(np.arange(8), np.arange(8), indexing="ij"))
+    a = rng.normal(size=64)
+    y = rng.poisson(3 * np.exp(0.3 * rng.normal(size=8)[f1] + 0.3 * rng.normal(size=8)[f2]
+                               + 0.3 * a)).astype(float)
+    v = np.zeros(64)
+    v[np.flatnonzero(y == 0)[:2]] = 1.0
+    d = pd.DataFrame({"y": y, "x1": a, "x2": a + delta * v, "f1": f1, "f2": f2})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = gv.ppml("y ~ x1 + x2 | f1 + f2", d, vcov="hetero")
+    assert "x2" not in fit.params.index  # dropped as collinear
+    assert _separable(d.loc[fit.in_sample], ["x1", "x2"]) < 1e-6
+
+
+def test_a_loose_tolerance_does_not_abandon_a_certified_fit(monkeypatch):
+    d = _no_separation_panel(2)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the separation checks ran although the fit certified")
+
+    fml = "y ~ x | exp_year + imp_year + pair"
+    plain = gv.ppml(fml, d, separation=("fe",), tol=1e-4)
+    monkeypatch.setattr(feglm_module, "drop_separated", boom)
+    fit = gv.ppml(fml, d, tol=1e-4)
+    assert fit.params.to_numpy().tolist() == plain.params.to_numpy().tolist()

@@ -34,14 +34,27 @@ R = TypeVar("R", bound=RegressionResults)
 
 
 @contextmanager
-def recorded_warnings() -> Iterator[list[warnings.WarningMessage]]:
-    """Record every warning raised inside the block, then raise them again for the
-    caller's filters (recording is not silencing)."""
+def held_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record every warning raised inside the block and hold it back: the caller
+    raises them again (:func:`release`) or drops them (a fit that is redone)."""
     with warnings.catch_warnings(record=True) as log:
         warnings.simplefilter("always")
         yield log
+
+
+def release(log: list[warnings.WarningMessage]) -> None:
+    """Raise held warnings again, for the caller's filters."""
     for w in log:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+@contextmanager
+def recorded_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record every warning raised inside the block, then raise them again for the
+    caller's filters (recording is not silencing)."""
+    with held_warnings() as log:
+        yield log
+    release(log)
 
 
 def with_warnings(fit: Callable[[], R]) -> R:

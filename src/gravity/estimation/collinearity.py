@@ -46,6 +46,12 @@ def _constant_within(x: np.ndarray, codes: np.ndarray) -> bool:
     return bool(np.all(hi - lo <= 1e-12 * scale))
 
 
+def absorbed_exactly(x: np.ndarray, fe_codes: list[np.ndarray]) -> bool:
+    """Whether ``x`` is constant (to rounding) within the groups of one of the fixed
+    effects: it then lies in their span exactly, not only to a tolerance."""
+    return any(_constant_within(x, codes) for codes in fe_codes if codes.size)
+
+
 def centred_squares_rows(R: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """``sum_i w_i (r_ji - rbar_j)^2`` for every row ``j`` of the ``(K, N)`` ``R``
     (``rbar_j`` the weighted mean), centred before squaring (no cancellation), through

@@ -26,7 +26,6 @@ and scores ``x~_i (y_i - mu_i) h_i`` (``h = mu' / V(mu)``, 1 for canonical links
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,10 +36,10 @@ from ..formula import parse_formula
 from ..hdfe import DemeanConfig
 from ..inference.vcov import SSC, parse_vcov, resolve_ssc
 from .arrays import constant
-from .assemble import build_result, with_warnings
+from .assemble import build_result, held_warnings, release, with_warnings
 from .design import ModelData, prepare, require_observations
 from .families import Family, Poisson, get_family
-from .irls import IRLSSettings, irls
+from .irls import IRLSResult, IRLSSettings, irls
 from .notice import first_compile_notice, irls_log
 from .record import FitRecord, FitSettings, LoglikFromDeviance
 from .results import BinaryResults, PoissonResults, RegressionResults
@@ -153,21 +152,40 @@ def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: An
         panel_id=panel, time_step=panel_time_step(data, panel))
     checks = bool(methods & {"simplex", "relu"})
     if checks and not fam.binary and md.nobs and not md.slope_codes:
-        # Poisson: fit first; the checks run only when the fit does not certify that
-        # nothing is separated (irls(certify=True)), and the fit is redone only when
-        # they drop rows (or the fit was abandoned)
-        try:
-            res = fit_glm(md, data, fam, spec, rule, settings, fit_settings,
-                          separation_hook=_separation_hook(md, methods, drop_singletons))
-        except _Refit:
-            _warn_separated(md)
-            return fit_glm(md, data, fam, spec, rule, settings, fit_settings)
-        _warn_separated(md)  # (the fixed-effect check's, the others dropped nothing)
-        return res
+        return _fit_certified(md, data, fam, spec, rule, settings, fit_settings, methods,
+                              drop_singletons)
     if checks:
         _check_separation(md, methods, drop_singletons, fam.binary)
     _warn_separated(md)
     return fit_glm(md, data, fam, spec, rule, settings, fit_settings)
+
+
+def _fit_certified(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC,
+                   settings: IRLSSettings, fit_settings: FitSettings,
+                   methods: frozenset[str], drop_singletons: bool) -> RegressionResults:
+    """Poisson with the simplex or ReLU check: fit first, and run the checks only when
+    the fit's last step does not certify that nothing is separated
+    (:func:`.irls.irls` with ``certify``). The checks then see the sample as it was
+    before the fit (which may have dropped collinear regressors); the fit is redone,
+    its warnings dropped, when they drop rows or when it was abandoned."""
+    given = md.X, md.names
+    with held_warnings() as held:
+        try:
+            probe: IRLSResult | None = _scaled_irls(md, fam, settings, certify=True)
+        except EstimationError:  # (e.g. a singular step along a separating direction)
+            probe = None
+    if probe is None or not probe.certified:
+        reduced = md.X, md.names
+        md.X, md.names = given
+        before = md.nobs
+        _check_separation(md, methods, drop_singletons, binary=False)
+        if probe is None or probe.aborted or md.nobs != before:
+            _warn_separated(md)
+            return fit_glm(md, data, fam, spec, rule, settings, fit_settings)
+        md.X, md.names = reduced
+    _warn_separated(md)  # (the fixed-effect check's: the others dropped nothing)
+    release(held)
+    return _assemble_glm(md, data, fam, probe, spec, rule, fit_settings)
 
 
 def _check_separation(md: ModelData, methods: frozenset[str], drop_singletons: bool,
@@ -184,30 +202,6 @@ def _warn_separated(md: ModelData) -> None:
         detail = ", ".join(f"{k}: {v}" for k, v in separated.items())
         warnings.warn(f"{sum(separated.values())} separated observations dropped ({detail})",
                       SeparationWarning, stacklevel=5)
-
-
-class _Refit(Exception):
-    """The fit probed for the no-separation certificate must be redone: the checks
-    dropped rows, or the fit was abandoned."""
-
-
-def _separation_hook(md: ModelData, methods: frozenset[str],
-                     drop_singletons: bool) -> Callable[[bool], None]:
-    """What :func:`fit_glm` runs when its fit does not certify: the separation checks on
-    the sample as it was before the fit (the fit may have dropped collinear regressors);
-    raises :class:`_Refit` unless they drop nothing from a finished fit."""
-    X0, names0 = md.X, md.names
-
-    def hook(abandoned: bool) -> None:
-        reduced = md.X, md.names
-        md.X, md.names = X0, names0
-        n0 = md.nobs
-        _check_separation(md, methods, drop_singletons, binary=False)
-        if abandoned or md.nobs != n0:
-            raise _Refit
-        md.X, md.names = reduced
-
-    return hook
 
 
 def _offset_label(offset: Any, exposure: Any) -> str | None:
@@ -229,15 +223,22 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
             settings: IRLSSettings, fit_settings: FitSettings,
             extra_offset: np.ndarray | None = None, estimate_slopes: bool = True,
             beta: np.ndarray | None = None, extra: dict[str, Any] | None = None,
-            iterations: int | None = None, reuse: FitRecord | None = None,
-            separation_hook: Callable[[bool], None] | None = None) -> RegressionResults:
+            iterations: int | None = None, reuse: FitRecord | None = None
+            ) -> RegressionResults:
     """Run IRLS on a prepared sample and assemble the result (shared by :func:`feglm`
-    and the bias correction, which holds the slopes fixed in ``extra_offset``).
+    and the bias correction, which holds the slopes fixed in ``extra_offset``)."""
+    res = _scaled_irls(md, fam, settings, extra_offset=extra_offset,
+                       estimate_slopes=estimate_slopes)
+    return _assemble_glm(md, data, fam, res, spec, rule, fit_settings, beta=beta,
+                         extra=extra, iterations=iterations, reuse=reuse)
 
-    With ``separation_hook`` the IRLS is asked for the no-separation certificate; when
-    its last step does not give one, the hook runs (with whether the fit was abandoned)
-    and may raise to have the fit redone. The fit's warnings are held back until then:
-    a redone fit drops them."""
+
+def _scaled_irls(md: ModelData, fam: Family, settings: IRLSSettings,
+                 extra_offset: np.ndarray | None = None, estimate_slopes: bool = True,
+                 certify: bool = False) -> IRLSResult:
+    """IRLS on ``md``; a Poisson outcome divided by its weighted mean (the offset takes
+    ``-log`` of it), and the solution's linear predictor and weights put back in the
+    outcome's units."""
     n = md.nobs
     pw = constant(n, 1.0) if md.weights is None else md.weights
     y0, off0 = md.y, md.offset
@@ -248,37 +249,31 @@ def fit_glm(md: ModelData, data: pd.DataFrame, fam: Family, spec: Any, rule: SSC
         scale = float(pw @ md.y) / float(pw.sum())
         md.y = md.y / scale
         shift = -np.log(scale) if extra_offset is None else extra_offset - np.log(scale)
-    caught: list[warnings.WarningMessage] = []
     try:
-        if separation_hook is None:
-            res = irls(md, fam.bind(md.y, pw), settings, extra_offset=shift,
-                       estimate_slopes=estimate_slopes)
-        else:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    res = irls(md, fam.bind(md.y, pw), settings, extra_offset=shift,
-                               estimate_slopes=estimate_slopes, certify=True)
-                except EstimationError:  # (e.g. diverging along a separating direction)
-                    res = None
+        res = irls(md, fam.bind(md.y, pw), settings, extra_offset=shift,
+                   estimate_slopes=estimate_slopes, certify=certify)
     finally:
         md.y, md.offset = y0, off0
-    if separation_hook is not None:
-        if res is None or not res.certified:
-            separation_hook(res is None or res.aborted)
-        for m in caught:
-            warnings.warn_explicit(m.message, m.category, m.filename, m.lineno)
-    assert res is not None
-    # the IRLS arrays are this function's own: rescaled in place, and the IRLS result
-    # released before the record is assembled (memory: no second copy of each)
+    if scale != 1.0:  # (the IRLS arrays are its own: rescaled in place)
+        res.eta += np.log(scale)
+        res.weights *= scale  # the variance weights scale with mu (Poisson)
+    return res
+
+
+def _assemble_glm(md: ModelData, data: pd.DataFrame, fam: Family, res: IRLSResult,
+                  spec: Any, rule: SSC, fit_settings: FitSettings,
+                  beta: np.ndarray | None = None, extra: dict[str, Any] | None = None,
+                  iterations: int | None = None, reuse: FitRecord | None = None
+                  ) -> RegressionResults:
+    """The result of an IRLS solution on ``md``: scores, deviance, log-likelihood, and
+    the record (:func:`.assemble.build_result`)."""
+    n = md.nobs
+    pw = constant(n, 1.0) if md.weights is None else md.weights
+    # the IRLS arrays are taken over (no second copy of each)
     eta, weights, xt = res.eta, res.weights, res.xt
     b = res.beta if beta is None else beta
     dropped_names, iterations, converged = res.dropped_names, iterations or res.iterations, \
         res.converged
-    del res
-    if scale != 1.0:
-        eta += np.log(scale)
-        weights *= scale  # the variance weights scale with mu (Poisson)
     y = md.y
     mu = fam.inverse_link(eta)
     score_base = y - mu

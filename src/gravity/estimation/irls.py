@@ -35,10 +35,15 @@ from ..errors import ConvergenceError, ConvergenceWarning, EstimationError
 from ..hdfe import DemeanInfo
 from ..hdfe.cross import weighted_cross
 from .arrays import constant
-from .collinearity import centred_squares_rows, drop_collinear, may_be_collinear
+from .collinearity import (
+    absorbed_exactly,
+    centred_squares_rows,
+    drop_collinear,
+    may_be_collinear,
+)
 from .design import ModelData
 from .families import BoundFamily
-from .separation import PROBE_BETA_DRIFT, PROBE_DEVIANCE_SETTLED, no_separation_margin
+from .separation import no_separation_margin
 
 #: the demeaning tolerance of the next IRLS step: this factor times the last relative
 #: change in deviance (floored at the configured tolerance). Measured with the
@@ -59,6 +64,14 @@ COLLINEARITY_DEMEAN_TOL = 1e-8
 SCREEN_DEMEAN_TOL = 1e-5
 
 
+#: a fit probed for the no-separation certificate (``certify``) is abandoned when its
+#: deviance has settled (relative change below this) ...
+PROBE_DEVIANCE_SETTLED = 1e-6
+#: ... while a coefficient still moves by more than this (and ten times the
+#: coefficient tolerance) in a step: the slopes drift along a separating direction. (A
+#: row with ``y = 0`` whose linear predictor falls by 1 per step is no such sign: rows
+#: whose group has only tiny positive flows do the same on their way to a finite MLE.)
+PROBE_BETA_DRIFT = 1e-4
 #: the certificate holds when its margin exceeds this: a separating direction whose
 #: coefficients reach three times its largest value would still be ruled out
 CERTIFICATE_MARGIN = 3.0
@@ -184,8 +197,8 @@ def irls(
     (Poisson, before the separation checks) the result says whether the last step
     certifies that no observation is separated; the fit is abandoned, with no warning,
     when its deviance is not finite or has settled while the coefficients still drift
-    (:data:`.separation.PROBE_BETA_DRIFT`: moving along a separating direction), and
-    the caller then runs the checks and fits again.
+    (:data:`PROBE_BETA_DRIFT`: moving along a separating direction), and the caller
+    then runs the checks and fits again.
     """
     tol, maxiter = settings.tol, settings.maxiter
     beta_tol = 10 * tol if settings.beta_tol is None else settings.beta_tol
@@ -213,8 +226,7 @@ def irls(
     eps_dev = np.inf
     screen = True  # the collinearity screen's answer (first step)
     zero = md.y == 0 if certify else None
-    X_given = md.X  # the regressors before any is dropped as collinear (the certificate)
-    step_tol = fixef_tol  # the demeaning tolerance of the current step
+    given = md.X, list(md.names)  # before any regressor is dropped (the certificate)
     ss_raw: np.ndarray | None = None
     it = 0
     for it in range(1, maxiter + 1):
@@ -290,8 +302,9 @@ def irls(
         eps_dev = abs(dev_new - dev) / max(min(dev_new, dev), 0.1)
         eps_beta = float(np.max(np.abs(beta_new - beta) / (1.0 + np.abs(beta_new)))) \
             if beta.size else 0.0
-        if zero is not None and (not np.isfinite(dev_new) or (
-                eps_dev < max(tol, PROBE_DEVIANCE_SETTLED) and eps_beta > PROBE_BETA_DRIFT)):
+        if certify and (not np.isfinite(dev_new) or (
+                eps_dev < PROBE_DEVIANCE_SETTLED and
+                eps_beta > max(PROBE_BETA_DRIFT, 10 * beta_tol))):
             return IRLSResult(beta_new, eta_new, work[1:], w, it, False, dropped,
                               aborted=True)
         eta, dev, beta = eta_new, dev_new, beta_new
@@ -305,8 +318,10 @@ def irls(
         if fe is not None:
             inner_tol = max(fixef_tol, min(inner_tol, INNER_TOL_FACTOR * eps_dev))
     certified = False
-    if zero is not None and converged and demean_ok and not md.slope_codes:
-        certified = _certify(md, X_given, work, beta, w, zero, fixef_tol)
+    if zero is not None and converged and demean_ok and not md.slope_codes and all(
+            absorbed_exactly(given[0][:, given[1].index(name)], md.fe_codes)
+            for name in dropped):
+        certified = _certify(md, given[0], work, beta, w, zero, fixef_tol)
     if not converged:
         msg = (f"{family.label.upper()} did not converge in {it} iterations: last relative "
                f"change in deviance {eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
@@ -327,10 +342,12 @@ def _certify(md: ModelData, X: np.ndarray, work: np.ndarray, beta: np.ndarray,
              w: np.ndarray, zero: np.ndarray, fixef_tol: float) -> bool:
     """Whether the last step's residual certifies that nothing is separated
     (:func:`.separation.no_separation_margin` above :data:`CERTIFICATE_MARGIN`; ``X``
-    all the regressors given, those dropped as collinear included). When the margin
-    falls short only by the demeaning's inexactness, the residual is demeaned once
-    more, about ten times tighter than the shortfall (warm: a few passes), and tested
-    again."""
+    all the regressors given). The caller asks only when every regressor dropped in
+    the fit is constant within a fixed effect: a regressor dropped as nearly collinear
+    can carry a separating direction with huge coefficients (``(x2 - x1) / delta``),
+    which no margin rules out. When the margin falls short only by the demeaning's
+    inexactness, the residual is demeaned once more, about ten times tighter than the
+    shortfall (warm: a few passes), and tested again."""
     fe = md.fixed_effects
     resid = work[0] - beta @ work[1:] if work.shape[0] > 1 else work[0].copy()
     margin = no_separation_margin(resid, w, zero, X, fe)

@@ -286,21 +286,10 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
     return True
 
 
-#: a fit probed for the certificate (:func:`fit_certifies_no_separation`) is abandoned
-#: when its deviance has settled (relative change below this or the IRLS tolerance) ...
-PROBE_DEVIANCE_SETTLED = 1e-6
-#: ... while a coefficient still moves by more than this (relative) in a step: the
-#: slopes drift along a separating direction. (A row with
-#: ``y = 0`` whose linear predictor falls by 1 per step is no such sign: rows whose
-#: group has only tiny positive flows do the same on their way to a finite MLE.)
-PROBE_BETA_DRIFT = 1e-4
-
-
 def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: np.ndarray,
                          fe: Demeaner | None) -> float:
-    r"""How clearly the last step of a Poisson IRLS proves that no observation is
-    separated: the certificate of :func:`_certifies_no_separation`, read off the fit.
-    It proves it when the result exceeds 1.
+    r"""How clearly the last step of a Poisson IRLS rules out separation: the
+    certificate of :func:`_certifies_no_separation`, read off the fit.
 
     The step solved the weighted least-squares problem of the working response
     ``z = eta + (y - mu) / mu`` on ``A = [X, D]`` with weights ``w`` (``mu`` times prior
@@ -312,14 +301,19 @@ def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: 
     section 3): ``0 = t'z = sum_{y=0} t_i z_i > 0``.
 
     Numerically ``t`` is orthogonal only up to ``e = A't`` (the demeaning's and the
-    solve's inexactness): ``t'z = e'gamma``. For a direction scaled to ``max z = 1``
-    whose coefficients are at most 1 in absolute value (the fixed-effect indicators'
-    combinations that separate, and a regressor scaled to unit maximum), ``|e'gamma|``
-    is at most ``||e||_1``, while ``t'z >= min_{y=0} t_i``. The margin is therefore
-    ``min_{y=0} t_i / ||e||_1`` (0 when some ``t_i <= 0``). Rows with a tiny ``mu``
-    carry a tiny ``t_i``, which the projection does not resolve: a separated row (its
-    ``mu`` collapses) never passes, and neither does a row whose fitted value is just
-    very small; the full checks then decide.
+    solve's inexactness), so ``t'z = e'gamma``. Scale a separating direction to
+    ``max z = 1`` and each regressor to unit maximum; then ``t'z >= min_{y=0} t_i``
+    while ``|e'gamma| <= ||e||_1 ||gamma||_inf``. The returned margin
+    ``m = min_{y=0} t_i / ||e||_1`` (0 when some ``t_i <= 0``) therefore rules out
+    every separating direction with ``||gamma||_inf <= m``. With one or two fixed
+    effects and no regressor in the direction that bound is no restriction (a level
+    set of the fixed effects' values is again separating, with coefficients 0 and 1);
+    with three or more, or with regressors, a separating direction may need larger
+    coefficients, and the margin is a tolerance, as the simplex and ReLU checks' are.
+    Rows with a tiny ``mu`` carry a tiny ``t_i``, which the projection does not
+    resolve: the margin collapses where an observation is separated (its ``mu``
+    goes to 0) and where a fitted value is merely very small; the full checks then
+    decide.
     """
     if not zero.any():
         return np.inf
