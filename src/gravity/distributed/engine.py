@@ -186,7 +186,9 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
     own_client = client is None or isinstance(client, str)  # made here: closed here
     if client is None:
         own_cluster = local_cluster(n_workers=n_workers, memory_limit=memory_limit)
-        client = Client(own_cluster)
+        # results straight from the workers: through the scheduler (Dask's default),
+        # this process would receive and resend every result (0.3 ms of CPU per MB)
+        client = Client(own_cluster, direct_to_workers=True)
     elif isinstance(client, str):
         client = Client(client)
     try:
