@@ -1,0 +1,69 @@
+"""Reading a split group without pandas' generic reconstruction
+(gravity.distributed.dataset._plain_frame). Reference: pyarrow's own ``to_pandas`` of
+the same table, frame for frame (values to the bit, dtypes, index type, name and
+values, column labels); tables that are not plain (missing values, text, categorical,
+nullable or datetime columns, text or multi-level indexes, non-text column labels)
+must be left to ``to_pandas`` (``None``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+
+from gravity.distributed.dataset import _plain_frame  # noqa: E402
+
+RNG = np.random.default_rng(0)
+BASE = pd.DataFrame({"a": np.arange(5, dtype=np.int16), "b": RNG.normal(size=5),
+                     "c": [True, False, True, True, False],
+                     "u": np.arange(5, dtype=np.uint32)}, index=pd.Index([5, 7, 9, 11, 13]))
+
+PLAIN = {
+    "int64 labels": BASE,
+    "range": BASE.reset_index(drop=True),
+    "named index": BASE.rename_axis("lab"),
+    "float32": BASE.assign(f=np.ones(5, np.float32)),
+    "no rows": BASE.iloc[:0],
+    "negative zero and inf": BASE.assign(b=[-0.0, np.inf, -np.inf, 1e308, 5e-324]),
+}
+OTHER = {
+    "missing float": BASE.assign(b=[1.0, np.nan, 2, 3, 4]),
+    "text": BASE.assign(s=list("abcde")),
+    "categorical": BASE.assign(k=pd.Categorical(list("abaab"))),
+    "nullable Int64": BASE.assign(n=pd.array([1, None, 3, 4, 5], dtype="Int64")),
+    "nullable boolean": BASE.assign(o=pd.array([True, None, False, True, True],
+                                               dtype="boolean")),
+    "text index": BASE.set_index(BASE.index.astype(str)),
+    "two-level index": BASE.set_index(["a", "u"]),
+    "integer column labels": BASE.set_axis([1, 2, 3, 4], axis=1),
+    "datetime": BASE.assign(t=pd.date_range("2020", periods=5)),
+    "float16": BASE.assign(h=np.ones(5, np.float16)),
+    "uint64 index": BASE.set_index(BASE.index.astype(np.uint64)),
+    "float index": BASE.set_index(BASE.index.astype(float)),
+    "named column index": BASE.rename_axis("vars", axis=1),
+}
+
+
+@pytest.mark.parametrize("preserve", [True, None])
+@pytest.mark.parametrize("name", list(PLAIN))
+def test_plain_tables_equal_to_pandas(name, preserve):
+    table = pa.Table.from_pandas(PLAIN[name], preserve_index=preserve)
+    fast, ref = _plain_frame(table), table.to_pandas()
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast, ref, check_exact=True, check_index_type=True,
+                                  check_column_type=True)
+    assert type(fast.index) is type(ref.index) and fast.index.name == ref.index.name
+    for c in fast.columns:  # bit for bit (-0.0, inf, subnormals)
+        assert fast[c].to_numpy().tobytes() == ref[c].to_numpy().tobytes()
+
+
+@pytest.mark.parametrize("preserve", [True, None])
+@pytest.mark.parametrize("name", list(OTHER))
+def test_other_tables_are_left_to_pandas(name, preserve):
+    assert _plain_frame(pa.Table.from_pandas(OTHER[name], preserve_index=preserve)) is None
+
+
+def test_no_pandas_metadata():
+    assert _plain_frame(pa.table({"a": [1, 2]})) is None
