@@ -266,3 +266,19 @@ def test_bad_engine_calls(panel, kwargs, match):
     with pytest.raises(ValueError, match=match):
         gravity.estimate_many("y ~ ln_dist | exporter", **kwargs)
 
+
+
+def test_results_come_straight_from_local_workers(client):
+    """A LocalCluster's results are fetched from its workers (not relayed by the
+    scheduler), unless the client says otherwise; a client of a scheduler address keeps
+    Dask's default."""
+    from distributed import Client
+
+    from gravity.distributed.engine import gather_direct
+
+    assert gather_direct(client) is True
+    address = client.scheduler.address
+    with Client(address, direct_to_workers=False) as other:
+        assert gather_direct(other) is False
+    with Client(address) as other:
+        assert gather_direct(other) is None

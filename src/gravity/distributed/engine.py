@@ -186,11 +186,10 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
     own_client = client is None or isinstance(client, str)  # made here: closed here
     if client is None:
         own_cluster = local_cluster(n_workers=n_workers, memory_limit=memory_limit)
-        # results straight from the workers: through the scheduler (Dask's default),
-        # this process would receive and resend every result (0.3 ms of CPU per MB)
-        client = Client(own_cluster, direct_to_workers=True)
+        client = Client(own_cluster)
     elif isinstance(client, str):
         client = Client(client)
+    direct = gather_direct(client)
     try:
         workers = sum(client.nthreads().values()) or n_workers
         chunks = plan_chunks([g.rows for g in groups], workers, chunk_size)
@@ -211,7 +210,7 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
                             show=show_progress, unit="task"):
             chunk = sent.pop(fut.key)
             try:
-                for j, part in zip(chunk, fut.result(), strict=True):
+                for j, part in zip(chunk, client.gather(fut, direct=direct), strict=True):
                     done[j] = part
             except Exception as exc:  # lost beyond the retries
                 if len(chunk) > 1:  # again one group per task: only the culprit fails
@@ -227,3 +226,17 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
             client.close()
         if own_cluster is not None:
             own_cluster.close()
+
+
+def gather_direct(client: Any) -> bool | None:
+    """Whether to fetch results straight from the workers: the client's own setting
+    (``direct_to_workers``) when it has one, else yes for a ``LocalCluster`` (its
+    workers are on this machine), else Dask's default (through the scheduler). Through
+    the scheduler, a result is received and sent again by the scheduler, which lives
+    in this process for a ``LocalCluster``: 0.3 ms of this process's CPU per MB
+    (``benchmarks/results/split_dask.md``)."""
+    from distributed import LocalCluster
+
+    if client.direct_to_workers is not None:
+        return bool(client.direct_to_workers)
+    return True if isinstance(getattr(client, "cluster", None), LocalCluster) else None
