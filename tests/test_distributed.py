@@ -282,3 +282,26 @@ def test_results_come_straight_from_local_workers(client):
         assert gather_direct(other) is False
     with Client(address) as other:
         assert gather_direct(other) is None
+
+
+def test_results_travel_as_one_buffer(panel, tmp_path, monkeypatch):
+    """A task's results pickled into one buffer come back equal to the results sent as
+    they are (Dask's own serialisation); what plain pickle cannot take is sent as it
+    is."""
+    from gravity.distributed import engine
+    from gravity.multiformula import expand_formula
+
+    groups = write_split_dataset(panel, "product", tmp_path / "ds")
+    kwargs = {"column": "product", "specs": expand_formula(FORMULA), "model": "ppml",
+              "options": {}, "numba_threads": 1, "columns": None}
+    blob = engine._task(groups, [0, 1, 2], **kwargs)
+    plain = engine._task(groups, [0, 1, 2], **kwargs, one_buffer=False)
+    assert isinstance(blob, np.ndarray) and blob.dtype == np.uint8
+    back = engine._unship(blob)
+    flat = [e for part in back for e in part]
+    assert len(flat) == 12
+    assert_identical(gravity.MultipleResults(flat),
+                     gravity.MultipleResults([e for part in plain for e in part]))
+    monkeypatch.setattr(engine, "fit_groups", lambda *a: [[(lambda: 0)]])
+    odd = engine._task(groups[:1], [0], **kwargs)
+    assert isinstance(odd, list) and engine._unship(odd) == odd
