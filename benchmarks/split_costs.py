@@ -44,18 +44,19 @@ def _cpu(p: Any) -> float:
 
 
 def idle(rounds: int, secs: float = 15.0) -> list[str]:
-    import dask
     import psutil
     from distributed import Client
 
-    from gravity.distributed import local_cluster
+    from gravity.distributed import local_cluster, tasks
 
+    quiet = dict(tasks.QUIET_CONFIG)
     out = []
     for _ in range(rounds):
         for label, interval in (("memory monitors every 100 ms", "100ms"),
                                 ("memory monitors every second", "1s")):
-            with dask.config.set({"distributed.worker.memory.monitor-interval": interval}):
-                cluster = local_cluster(n_workers=2)
+            tasks.QUIET_CONFIG["distributed.worker.memory.monitor-interval"] = interval
+            cluster = local_cluster(n_workers=2)
+            tasks.QUIET_CONFIG.update(quiet)
             client = Client(cluster)
             time.sleep(2)
             me = psutil.Process()
