@@ -28,9 +28,9 @@ The per-task cost was measured (``benchmarks/results/split_dask.md``): Dask's
 default allocator setting for worker processes doubled the CPU of each small fit
 (see :mod:`.tasks`), one task per group added a scheduler round trip, a thread-pool
 setup and a result message per group; chunks and :func:`~.tasks.local_cluster`
-remove both. A chunk's results travel as one pickled buffer (one message frame
-instead of about 25 per product), fetched straight from the worker when the cluster
-is a ``LocalCluster`` (:func:`gather_direct`), and compactly packed
+remove both. The results of a chunk are fetched straight from the worker when the
+cluster is a ``LocalCluster`` (:func:`gather_direct`), then as one pickled buffer
+(one message frame instead of about 25 per product), and are compactly packed
 (:mod:`gravity.estimation.packing`).
 """
 
@@ -71,7 +71,9 @@ from .tasks import (
 ENGINES = ("sequential", "dask")
 
 
-#: a task's results travel as one pickled buffer (see :func:`_task`)
+#: a task's results travel as one pickled buffer (see :func:`_task`) when they are
+#: fetched straight from the workers: relayed by the scheduler, one large buffer cost
+#: this process more than the separate frames (``benchmarks/results/split_dask.md``)
 SHIP_AS_ONE_BUFFER = True
 
 
@@ -224,7 +226,7 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
         chunks = plan_chunks([g.rows for g in groups], workers, chunk_size)
         kwargs = {"column": column, "specs": specs, "model": model, "options": options,
                   "numba_threads": numba_threads, "columns": columns,
-                  "one_buffer": SHIP_AS_ONE_BUFFER}
+                  "one_buffer": SHIP_AS_ONE_BUFFER and bool(direct)}
 
         def submit(chunk: list[int]) -> Any:
             fut = client.submit(_task, [groups[j] for j in chunk],
