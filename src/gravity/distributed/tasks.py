@@ -43,8 +43,8 @@ WORKER_ENVIRON = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_"
 #: workers and of their nannies (which live in this process) every second instead of
 #: every 100 ms: the spill, pause and terminate thresholds of ``memory_limit`` are then
 #: checked once a second. Measured on an idle 2-worker cluster: 10% of a core with
-#: Dask's defaults (workers and this process's scheduler, nannies and client), 2.5-2.9%
-#: with the first three, 1.3% with all four
+#: Dask's defaults (workers and this process's scheduler, nannies and client), 2.5-3.6%
+#: with the first three, 1.3-1.6% with all four
 QUIET_CONFIG: dict[str, Any] = {"distributed.worker.profile.enabled": False,
                                 "distributed.admin.system-monitor.interval": "5s",
                                 "distributed.admin.tick.interval": "1s",
