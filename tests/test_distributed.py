@@ -153,17 +153,48 @@ def test_groups_of_a_chunk_fail_alone(panel, tmp_path, client, monkeypatch):
 def test_plan_chunks():
     from gravity.distributed import plan_chunks
 
-    # about TASK_ROWS rows per task, at least 4 tasks per worker
-    assert plan_chunks([200_000] * 40, workers=1) == [[i, i + 1] for i in range(0, 40, 2)]
-    assert plan_chunks([100_000] * 6, workers=1) == [[0, 1], [2, 3], [4, 5]]
+    # about TASK_ROWS rows per task, at least 4 tasks per worker; towards the end at
+    # most a quarter (2 workers) or a half (1 worker) of the rows left per task
+    assert plan_chunks([200_000] * 40, workers=1) == (
+        [[i, i + 1] for i in range(0, 38, 2)] + [[38], [39]])
+    assert plan_chunks([100_000] * 6, workers=1) == [[0, 1], [2, 3], [4], [5]]
     assert plan_chunks([100_000] * 6, workers=2) == [[i] for i in range(6)]
-    assert plan_chunks([10] * 80, workers=2) == [list(range(i, i + 10))
-                                                 for i in range(0, 80, 10)]
+    assert plan_chunks([10] * 80, workers=2) == (
+        [list(range(i, i + 10)) for i in range(0, 50, 10)]
+        + [list(range(50, 58)), list(range(58, 64)), list(range(64, 68)), [68, 69, 70],
+           [71, 72, 73], [74, 75], [76], [77], [78], [79]])
     assert plan_chunks([1_000_000, 5, 5], workers=2) == [[0], [1], [2]]
     assert plan_chunks([None, None, 5], workers=1, chunk_size=2) == [[0, 1], [2]]
     assert plan_chunks([], workers=2) == []
     with pytest.raises(ValueError, match="chunk_size"):
         plan_chunks([1, 2], workers=1, chunk_size=0)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 8])
+@pytest.mark.parametrize("sizes", ["equal", "random", "unknown"])
+def test_plan_chunks_cover_and_shrink(workers, sizes):
+    """Any sizes: the chunks are the groups in order, each once; a chunk without its
+    last group carries less than TASK_ROWS rows and less than 1 / (TAIL_SHARE x
+    workers) of the rows left when it starts (guided self-scheduling); with equal
+    groups the last chunk of each worker is a single group."""
+    from gravity.distributed import plan_chunks
+    from gravity.distributed.tasks import TAIL_SHARE, TASK_ROWS
+
+    rng = np.random.default_rng(workers)
+    n = 600
+    rows = {"equal": [15_000] * n, "random": list(rng.integers(1, 60_000, n)),
+            "unknown": [None] * n}[sizes]
+    chunks = plan_chunks(rows, workers)
+    assert [j for c in chunks for j in c] == list(range(n))
+    known = [r if r is not None else TASK_ROWS // 20 for r in rows]
+    left = sum(known)
+    for c in chunks:
+        load = sum(known[j] for j in c)
+        assert load - known[c[-1]] < min(TASK_ROWS, left / (TAIL_SHARE * workers))
+        left -= load
+    if sizes != "random":
+        assert all(len(c) == 1 for c in chunks[-workers:])
+    assert len(chunks) >= 4 * workers
 
 
 def test_workers_read_only_the_models_columns(panel, tmp_path):
@@ -235,3 +266,42 @@ def test_bad_engine_calls(panel, kwargs, match):
     with pytest.raises(ValueError, match=match):
         gravity.estimate_many("y ~ ln_dist | exporter", **kwargs)
 
+
+
+def test_results_come_straight_from_local_workers(client):
+    """A LocalCluster's results are fetched from its workers (not relayed by the
+    scheduler), unless the client says otherwise; a client of a scheduler address keeps
+    Dask's default."""
+    from distributed import Client
+
+    from gravity.distributed.engine import gather_direct
+
+    assert gather_direct(client) is True
+    address = client.scheduler.address
+    with Client(address, direct_to_workers=False) as other:
+        assert gather_direct(other) is False
+    with Client(address) as other:
+        assert gather_direct(other) is None
+
+
+def test_results_travel_as_one_buffer(panel, tmp_path, monkeypatch):
+    """A task's results pickled into one buffer come back equal to the results sent as
+    they are (Dask's own serialisation); what plain pickle cannot take is sent as it
+    is."""
+    from gravity.distributed import engine
+    from gravity.multiformula import expand_formula
+
+    groups = write_split_dataset(panel, "product", tmp_path / "ds")
+    kwargs = {"column": "product", "specs": expand_formula(FORMULA), "model": "ppml",
+              "options": {}, "numba_threads": 1, "columns": None}
+    blob = engine._task(groups, [0, 1, 2], **kwargs)
+    plain = engine._task(groups, [0, 1, 2], **kwargs, one_buffer=False)
+    assert isinstance(blob, np.ndarray) and blob.dtype == np.uint8
+    back = engine._unship(blob)
+    flat = [e for part in back for e in part]
+    assert len(flat) == 12
+    assert_identical(gravity.MultipleResults(flat),
+                     gravity.MultipleResults([e for part in plain for e in part]))
+    monkeypatch.setattr(engine, "fit_groups", lambda *a: [[(lambda: 0)]])
+    odd = engine._task(groups[:1], [0], **kwargs)
+    assert isinstance(odd, list) and engine._unship(odd) == odd

@@ -28,15 +28,20 @@ The per-task cost was measured (``benchmarks/results/split_dask.md``): Dask's
 default allocator setting for worker processes doubled the CPU of each small fit
 (see :mod:`.tasks`), one task per group added a scheduler round trip, a thread-pool
 setup and a result message per group; chunks and :func:`~.tasks.local_cluster`
-remove both.
+remove both. The results of a chunk are fetched straight from the worker when the
+cluster is a ``LocalCluster`` (:func:`gather_direct`), then as one pickled buffer
+(one message frame instead of about 25 per product), and are compactly packed
+(:mod:`gravity.estimation.packing`).
 """
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import tempfile
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..estimation.multiple import (
@@ -66,11 +71,37 @@ from .tasks import (
 ENGINES = ("sequential", "dask")
 
 
+#: a task's results travel as one pickled buffer (see :func:`_task`) when they are
+#: fetched straight from the workers: relayed by the scheduler, one large buffer cost
+#: this process more than the separate frames (``benchmarks/results/split_dask.md``)
+SHIP_AS_ONE_BUFFER = True
+
+
 def _task(groups: list[SplitGroup], ids: list[int], *, column: str,
           specs: list[ModelSpec], model: str, options: dict[str, Any],
-          numba_threads: int, columns: set[str] | None
-          ) -> list[list[tuple[FitKey, Entry]]]:
-    return fit_groups(groups, ids, column, specs, model, options, numba_threads, columns)
+          numba_threads: int, columns: set[str] | None, one_buffer: bool = True
+          ) -> Any:
+    """Fit a chunk of groups on a worker. With ``one_buffer`` the results are pickled
+    here into one byte buffer (every array copied into it), which Dask sends as one
+    frame: otherwise each array of each result is a frame of its own (about 25 per
+    product), and the receiving event loop pays for every frame
+    (``benchmarks/results/split_dask.md``). :func:`_unship` restores the results."""
+    out = fit_groups(groups, ids, column, specs, model, options, numba_threads, columns)
+    if not one_buffer:
+        return out
+    try:
+        blob = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # something plain pickle cannot take: Dask's own serialisation
+        return out
+    return np.frombuffer(blob, dtype=np.uint8)
+
+
+def _unship(result: Any) -> list[list[tuple[FitKey, Entry]]]:
+    """The results of :func:`_task`, unpickled from its buffer when it sent one."""
+    if isinstance(result, np.ndarray):
+        out: list[list[tuple[FitKey, Entry]]] = pickle.loads(result.data)
+        return out
+    return list(result)
 
 
 def estimate_many(
@@ -189,11 +220,13 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
         client = Client(own_cluster)
     elif isinstance(client, str):
         client = Client(client)
+    direct = gather_direct(client)
     try:
         workers = sum(client.nthreads().values()) or n_workers
         chunks = plan_chunks([g.rows for g in groups], workers, chunk_size)
         kwargs = {"column": column, "specs": specs, "model": model, "options": options,
-                  "numba_threads": numba_threads, "columns": columns}
+                  "numba_threads": numba_threads, "columns": columns,
+                  "one_buffer": SHIP_AS_ONE_BUFFER and bool(direct)}
 
         def submit(chunk: list[int]) -> Any:
             fut = client.submit(_task, [groups[j] for j in chunk],
@@ -209,7 +242,8 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
                             show=show_progress, unit="task"):
             chunk = sent.pop(fut.key)
             try:
-                for j, part in zip(chunk, fut.result(), strict=True):
+                parts = _unship(client.gather(fut, direct=direct))
+                for j, part in zip(chunk, parts, strict=True):
                     done[j] = part
             except Exception as exc:  # lost beyond the retries
                 if len(chunk) > 1:  # again one group per task: only the culprit fails
@@ -225,3 +259,17 @@ def _run_dask(groups: list[SplitGroup], column: str, specs: list[ModelSpec], mod
             client.close()
         if own_cluster is not None:
             own_cluster.close()
+
+
+def gather_direct(client: Any) -> bool | None:
+    """Whether to fetch results straight from the workers: the client's own setting
+    (``direct_to_workers``) when it has one, else yes for a ``LocalCluster`` (its
+    workers are on this machine), else Dask's default (through the scheduler). Through
+    the scheduler, a result is received and sent again by the scheduler, which lives
+    in this process for a ``LocalCluster``: 0.3 ms of this process's CPU per MB
+    (``benchmarks/results/split_dask.md``)."""
+    from distributed import LocalCluster
+
+    if client.direct_to_workers is not None:
+        return bool(client.direct_to_workers)
+    return True if isinstance(getattr(client, "cluster", None), LocalCluster) else None
