@@ -226,7 +226,11 @@ def irls(
     eps_dev = np.inf
     screen = True  # the collinearity screen's answer (first step)
     zero = md.y == 0 if certify else None
-    given = md.X, list(md.names)  # before any regressor is dropped (the certificate)
+    # the regressors before any is dropped (the certificate)
+    given = X, list(md.names) if X.shape[1] else []
+    # (max |x_k| from the contiguous rows, for the certificate)
+    x_scale = np.maximum(work[1:].max(axis=1, initial=0.0), -work[1:].min(
+        axis=1, initial=0.0)) if certify else None
     ss_raw: np.ndarray | None = None
     it = 0
     for it in range(1, maxiter + 1):
@@ -321,7 +325,7 @@ def irls(
     if zero is not None and converged and demean_ok and not md.slope_codes and all(
             absorbed_exactly(given[0][:, given[1].index(name)], md.fe_codes)
             for name in dropped):
-        certified = _certify(md, given[0], work, beta, w, zero, fixef_tol)
+        certified = _certify(md, given[0], x_scale, work, beta, w, zero, fixef_tol)
     if not converged:
         msg = (f"{family.label.upper()} did not converge in {it} iterations: last relative "
                f"change in deviance {eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
@@ -338,8 +342,8 @@ def irls(
     return IRLSResult(beta, eta, xt, w, it, converged, dropped, certified=certified)
 
 
-def _certify(md: ModelData, X: np.ndarray, work: np.ndarray, beta: np.ndarray,
-             w: np.ndarray, zero: np.ndarray, fixef_tol: float) -> bool:
+def _certify(md: ModelData, X: np.ndarray, x_scale: np.ndarray | None, work: np.ndarray,
+             beta: np.ndarray, w: np.ndarray, zero: np.ndarray, fixef_tol: float) -> bool:
     """Whether the last step's residual certifies that nothing is separated
     (:func:`.separation.no_separation_margin` above :data:`CERTIFICATE_MARGIN`; ``X``
     all the regressors given). The caller asks only when every regressor dropped in
@@ -350,7 +354,7 @@ def _certify(md: ModelData, X: np.ndarray, work: np.ndarray, beta: np.ndarray,
     shortfall (warm: a few passes), and tested again."""
     fe = md.fixed_effects
     resid = work[0] - beta @ work[1:] if work.shape[0] > 1 else work[0].copy()
-    margin = no_separation_margin(resid, w, zero, X, fe)
+    margin = no_separation_margin(resid, w, zero, X, fe, x_scale)
     if CERTIFICATE_POLISH_MIN < margin <= CERTIFICATE_MARGIN and fe is not None:
         block = resid[None, :]
         # the orthogonality error scales about with the tolerance: ten times what the
@@ -358,5 +362,5 @@ def _certify(md: ModelData, X: np.ndarray, work: np.ndarray, beta: np.ndarray,
         fe.demean_inplace(block, w, tol=max(0.1 * margin / CERTIFICATE_MARGIN * fixef_tol,
                                             CERTIFICATE_POLISH_TOL),
                           maxiter=md.demean_config.maxiter)
-        margin = no_separation_margin(block[0], w, zero, X, fe)
+        margin = no_separation_margin(block[0], w, zero, X, fe, x_scale)
     return margin > CERTIFICATE_MARGIN

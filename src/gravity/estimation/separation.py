@@ -287,7 +287,7 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
 
 
 def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: np.ndarray,
-                         fe: Demeaner | None) -> float:
+                         fe: Demeaner | None, x_scale: np.ndarray | None = None) -> float:
     r"""How clearly the last step of a Poisson IRLS rules out separation: the
     certificate of :func:`_certifies_no_separation`, read off the fit.
 
@@ -313,21 +313,21 @@ def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: 
     Rows with a tiny ``mu`` carry a tiny ``t_i``, which the projection does not
     resolve: the margin collapses where an observation is separated (its ``mu``
     goes to 0) and where a fitted value is merely very small; the full checks then
-    decide.
+    decide. ``x_scale``: ``max |x_k|`` per regressor when the caller has it.
     """
     if not zero.any():
         return np.inf
     t = w * resid
     np.negative(t, out=t)
-    least = float(t[zero].min())
+    least = float(np.min(t, where=zero, initial=np.inf))
     if not least > 0.0:
         return 0.0
     err = 0.0
     if X.shape[1]:
         # max |x_k| column by column (a strided 1-D reduction; numpy's axis-0 reduction
         # of an (N, K) array with small K is about 30 times slower)
-        scale = np.array([max(float(X[:, k].max()), -float(X[:, k].min()))
-                          for k in range(X.shape[1])])
+        scale = x_scale if x_scale is not None else np.array(
+            [max(float(X[:, k].max()), -float(X[:, k].min())) for k in range(X.shape[1])])
         err += float((np.abs(t @ X)[scale > 0] / scale[scale > 0]).sum())
     if fe is not None:
         group_sums = getattr(fe, "group_weights", None)
