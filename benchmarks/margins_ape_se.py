@@ -45,7 +45,7 @@ def world_rows(seed: int, countries: int, years: range, deriv: bool) -> list[dic
     from margins_montecarlo import _world
 
     from gravity.estimation import average_partial_effects, bias_correct, feglm_binary
-    from gravity.estimation.bias import REFIT_FIXEF_TOL, _at_slopes, _model_data, corrected_slopes
+    from gravity.estimation.bias import REFIT_FIXEF_TOL, _model_data
     from gravity.inference.vcov import ssc
     from gravity.simulate import SimParams
 
@@ -80,20 +80,13 @@ def world_rows(seed: int, countries: int, years: range, deriv: bool) -> list[dic
             beta0 = r.record.beta.copy()
             step = 1e-3 * max(float(r.bse[term]), 1e-3)
             md = _model_data(r.record, REFIT_FIXEF_TOL)
-
-            def corrected(beta: np.ndarray) -> tuple[np.ndarray, float]:
-                bbc = corrected_slopes(r, beta, "network")
-                at = _at_slopes(r, bbc, md, rc.record.settings,
-                                {"bias_corrected": True, "panel_structure": "network"})
-                return bbc, float(average_partial_effects(at).loc[term, "estimate"])
-
             K = beta0.size
             g, s = np.zeros(K), np.zeros((K, K))
             for j in range(K):  # regressors
                 e = np.zeros(K)
                 e[j] = step
-                bp, gp = corrected(beta0 + e)
-                bm, gm = corrected(beta0 - e)
+                bp, gp = _corrected_ape(r, rc, md, term, beta0 + e)
+                bm, gm = _corrected_ape(r, rc, md, term, beta0 - e)
                 g[j] = (gp - gm) / (2 * step)
                 s[:, j] = (bp - bm) / (2 * step)
             v_mle = r.with_vcov(ssc=nossc).vcov.to_numpy()
@@ -104,6 +97,18 @@ def world_rows(seed: int, countries: int, years: range, deriv: bool) -> list[dic
         row["seconds"] = time.time() - t0
         out.append(row)
     return out
+
+
+def _corrected_ape(r, rc, md, term: str, beta: np.ndarray) -> tuple[np.ndarray, float]:
+    """``beta -> (beta^bc(beta), delta^bc(beta^bc))``: the correction at slopes ``beta``
+    (fixed effects re-estimated), then the corrected fit there and its corrected APE."""
+    from gravity.estimation import average_partial_effects
+    from gravity.estimation.bias import _at_slopes, corrected_slopes
+
+    bbc = corrected_slopes(r, beta, "network")
+    at = _at_slopes(r, bbc, md, rc.record.settings,
+                    {"bias_corrected": True, "panel_structure": "network"})
+    return bbc, float(average_partial_effects(at).loc[term, "estimate"])
 
 
 def _rate(est: pd.Series, se: pd.Series) -> tuple[float, int]:
