@@ -129,6 +129,8 @@ def summarise(frames: pd.DataFrame) -> str:
                 ("beta^bc, SE (fit's ssc)", g.beta_bc, g.se_coef),
                 ("beta^bc, SE without (N-1)/(N-K)", g.beta_bc, g.se_coef_nossc),
                 ("**APE^bc, analytical SE (default)**", g.ape, g.se_ape),
+                ("APE^bc, analytical SE x the fit's (N-1)/(N-K) factor", g.ape,
+                 g.se_ape * g.se_coef / g.se_coef_nossc),
                 ("APE before its bias term, same SE", g.ape_unc, g.se_ape),
                 ("APE at the MLE, its SE", g.ape_mle, g.se_ape_mle)]
         if "se_full" in g and g["se_full"].notna().all():
