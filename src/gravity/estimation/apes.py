@@ -35,8 +35,8 @@ that spread (``d beta^bc / d beta = s`` below one); the APE's own bias term ``b`
 moves with ``beta`` and scales the estimate (``delta^bc = kappa delta`` with ``kappa``
 above one; ``b`` is perfectly correlated with ``delta`` there). Under a null, the SE
 over the spread is about ``r / (s kappa)`` with ``r`` the MLE's SE over its spread:
-1.05-1.11 at 20 countries (11 years), 0.90-0.93 at 40 (13 years), where the pecking-order
-test rejects a true null about 8% of the time (``margins_montecarlo.md``). Putting
+1.05-1.11 at 20 countries (11 years), 0.86-0.89 at 40 (13 years), where the default tests
+reject a true null 8-9% of the time (``margins_montecarlo.md``). Putting
 ``s`` and the slope of ``b`` into ``J`` (the delta method of the whole corrected map)
 makes it ``r``, smaller still; the slope of ``b`` alone makes it the corrected
 coefficient's (conservative, 1.5-1.7 at 20 countries).

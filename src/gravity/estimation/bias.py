@@ -30,7 +30,7 @@ estimate varies less than the MLE; the first-order variance ignores this and is
 conservative (``benchmarks/results/cloglog_bias_se.md``). For the corrected average
 partial effects (:mod:`gravity.estimation.apes`) this shrinkage is offset by the slope of
 the APE's own bias term, so that their SE is close to their spread at 20 countries and
-about 10% below it at 40 (``benchmarks/results/margins_ape_se.md``).
+11-14% below it at 40 (``benchmarks/results/margins_ape_se.md``).
 """
 
 from __future__ import annotations
