@@ -325,7 +325,8 @@ def irls(
     if zero is not None and converged and demean_ok and not md.slope_codes and all(
             absorbed_exactly(given[0][:, given[1].index(name)], md.fe_codes)
             for name in dropped):
-        certified = _certify(md, given[0], x_scale, work, beta, w, zero, fixef_tol)
+        # (work's first row and fe_z are not needed again: the certificate's buffers)
+        certified = _certify(md, given[0], x_scale, work, beta, w, zero, fixef_tol, fe_z)
     if not converged:
         msg = (f"{family.label.upper()} did not converge in {it} iterations: last relative "
                f"change in deviance {eps_dev:.3g} (tol {tol:g}); deviance {dev:.10g}")
@@ -343,24 +344,31 @@ def irls(
 
 
 def _certify(md: ModelData, X: np.ndarray, x_scale: np.ndarray | None, work: np.ndarray,
-             beta: np.ndarray, w: np.ndarray, zero: np.ndarray, fixef_tol: float) -> bool:
+             beta: np.ndarray, w: np.ndarray, zero: np.ndarray, fixef_tol: float,
+             scratch: np.ndarray) -> bool:
     """Whether the last step's residual certifies that nothing is separated
     (:func:`.separation.no_separation_margin` above :data:`CERTIFICATE_MARGIN`; ``X``
     all the regressors given). The caller asks only when every regressor dropped in
     the fit is constant within a fixed effect: a regressor dropped as nearly collinear
     can carry a separating direction with huge coefficients (``(x2 - x1) / delta``),
     which no margin rules out. When the margin falls short only by the demeaning's
-    inexactness, the residual is demeaned once more, about ten times tighter than the
-    shortfall (warm: a few passes), and tested again."""
+    inexactness, the residual is demeaned once more, about three times tighter than
+    the shortfall (warm: a few passes), and tested again; once more, ten times
+    tighter, if it still falls short. The residual is formed in ``work``'s first row
+    and ``t`` in ``scratch`` (no fresh N-vectors: at millions of rows their first touch
+    costs more than the arithmetic)."""
     fe = md.fixed_effects
-    resid = work[0] - beta @ work[1:] if work.shape[0] > 1 else work[0].copy()
-    margin = no_separation_margin(resid, w, zero, X, fe, x_scale)
-    if CERTIFICATE_POLISH_MIN < margin <= CERTIFICATE_MARGIN and fe is not None:
-        block = resid[None, :]
-        # the orthogonality error scales about with the tolerance: ten times what the
-        # margin lacks
-        fe.demean_inplace(block, w, tol=max(0.1 * margin / CERTIFICATE_MARGIN * fixef_tol,
-                                            CERTIFICATE_POLISH_TOL),
-                          maxiter=md.demean_config.maxiter)
-        margin = no_separation_margin(block[0], w, zero, X, fe, x_scale)
+    block = work[:1]  # r = z~ - X~ b, in place
+    if work.shape[0] > 1:
+        np.matmul(beta, work[1:], out=scratch)
+        np.subtract(block[0], scratch, out=block[0])
+    margin = no_separation_margin(block[0], w, zero, X, fe, x_scale, out=scratch)
+    tol = fixef_tol
+    for factor in (0.3, 0.1):
+        if fe is None or not CERTIFICATE_POLISH_MIN < margin <= CERTIFICATE_MARGIN:
+            break
+        # the orthogonality error falls about with the tolerance (a little faster)
+        tol = max(factor * margin / CERTIFICATE_MARGIN * tol, CERTIFICATE_POLISH_TOL)
+        fe.demean_inplace(block, w, tol=tol, maxiter=md.demean_config.maxiter)
+        margin = no_separation_margin(block[0], w, zero, X, fe, x_scale, out=scratch)
     return margin > CERTIFICATE_MARGIN

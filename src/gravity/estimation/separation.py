@@ -287,7 +287,8 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
 
 
 def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: np.ndarray,
-                         fe: Demeaner | None, x_scale: np.ndarray | None = None) -> float:
+                         fe: Demeaner | None, x_scale: np.ndarray | None = None,
+                         out: np.ndarray | None = None) -> float:
     r"""How clearly the last step of a Poisson IRLS rules out separation: the
     certificate of :func:`_certifies_no_separation`, read off the fit.
 
@@ -313,11 +314,12 @@ def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: 
     Rows with a tiny ``mu`` carry a tiny ``t_i``, which the projection does not
     resolve: the margin collapses where an observation is separated (its ``mu``
     goes to 0) and where a fitted value is merely very small; the full checks then
-    decide. ``x_scale``: ``max |x_k|`` per regressor when the caller has it.
+    decide. ``x_scale``: ``max |x_k|`` per regressor when the caller has it; ``out``: an
+    N-vector to hold ``t`` (no fresh allocation, whose first touch is costly at scale).
     """
     if not zero.any():
         return np.inf
-    t = w * resid
+    t = np.multiply(w, resid, out=out)
     np.negative(t, out=t)
     least = float(np.min(t, where=zero, initial=np.inf))
     if not least > 0.0:
