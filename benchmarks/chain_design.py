@@ -72,7 +72,9 @@ def run_fixest(csv: Path, model: str, reps: int) -> dict | None:
                          env=dict(os.environ, OMP_NUM_THREADS="2"))
     res = json.loads(out.stdout.strip().splitlines()[-1])
     secs = list(res["seconds"])[1:]
-    return {"median_s": statistics.median(secs), "coef": float(list(res["coef"].values())[0]),
+    coef = res["coef"]  # a list when R's jsonlite unboxes a one-coefficient vector
+    first = list(coef.values())[0] if isinstance(coef, dict) else coef[0]
+    return {"median_s": statistics.median(secs), "coef": float(first),
             "iterations": res.get("iterations")}
 
 
