@@ -17,6 +17,7 @@ import statsmodels.api as sm
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
+from test_separation_certificate import _panel as _three_way_panel
 
 import gravity as gv
 from gravity.errors import GravityError
@@ -111,20 +112,9 @@ def test_default_checks_never_keep_a_separated_row(seed, n1, n2, zero_share, pla
 
 
 def _no_separation_panel(seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    c, t = 30, 3
-    ei, ej = np.nonzero(~np.eye(c, dtype=bool))
-    p = ei.size
-    year = np.tile(np.arange(t), p)
-    pair = np.repeat(np.arange(p), t)
-    x = rng.normal(size=p * t)
-    eta = rng.normal(size=c)[np.repeat(ei, t)] + rng.normal(size=c)[np.repeat(ej, t)] \
-        + 0.5 * rng.normal(size=p)[pair] - 0.2 * x
-    y = rng.poisson(np.exp(eta)).astype(float)
-    y[year == 0] = np.maximum(y[year == 0], 1.0)  # every pair keeps a positive flow
-    return pd.DataFrame({"exp_year": np.repeat(ei, t) * t + year,
-                         "imp_year": np.repeat(ej, t) * t + year, "pair": pair, "x": x,
-                         "y": y})
+    """A three-way panel in which every pair keeps a positive flow (the certificate
+    tests' panel, smaller)."""
+    return _three_way_panel(seed, c=30, t=3)
 
 
 def test_a_certified_fit_runs_no_check_and_equals_the_fe_only_fit(monkeypatch):
