@@ -25,9 +25,7 @@ import argparse
 import os
 import pickle
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -196,21 +194,14 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=120)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    warnings.simplefilter("ignore")
-    os.environ["PYTHONWARNINGS"] = "ignore"
-    import numba
-    from split_dask import make_panel
+    from split_dask import profiling_dataset
 
-    from gravity.distributed import write_split_dataset
     from gravity.distributed.tasks import needed_columns
     from gravity.estimation.multiple import split_groups
     from gravity.multiformula import expand_formula
 
-    numba.set_num_threads(1)
-    lines = [f"uptime before: {os.popen('uptime').read().strip()}"]
-    df = make_panel(args.products, 100, 5, 0.3)
-    tmp = tempfile.mkdtemp(prefix="gravity-split-costs-")
-    groups = write_split_dataset(df, "product", Path(tmp) / "ds")
+    uptime, df, groups, ds = profiling_dataset(args.products, "gravity-split-costs-")
+    lines = [uptime]
     for part in args.parts:
         if part == "idle":
             lines += idle(args.rounds)
@@ -224,7 +215,7 @@ def main() -> None:
                       for _, r in split_groups(df, "product")]
             lines += pickled(frames, args.rounds)
         else:
-            lines += returned(str(Path(tmp) / "ds"), args.products, args.rounds)
+            lines += returned(str(ds), args.products, args.rounds)
         print(lines[-1], flush=True)
     lines.append(f"uptime after: {os.popen('uptime').read().strip()}")
     print("\n".join(lines))

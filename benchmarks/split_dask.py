@@ -85,6 +85,26 @@ def make_panel(products: int, countries: int, years: int, density: float,
         "ln_dist": ln_dist[p], "rta": rta})
 
 
+def profiling_dataset(products: int, prefix: str) -> tuple[str, pd.DataFrame, list, Path]:
+    """The set-up of the profiling scripts (``split_costs``, ``split_profile``,
+    ``split_transport``): warnings off (also in the workers), one numba thread, the
+    default simulated panel of ``products`` products written as a dataset partitioned by
+    product in a new temporary folder. Returns the uptime line, the panel, its groups
+    and the dataset's path."""
+    warnings.simplefilter("ignore")
+    os.environ["PYTHONWARNINGS"] = "ignore"
+    import numba
+
+    from gravity.distributed import write_split_dataset
+
+    numba.set_num_threads(1)
+    uptime = f"uptime before: {os.popen('uptime').read().strip()}"
+    df = make_panel(products, 100, 5, 0.3)
+    ds = Path(tempfile.mkdtemp(prefix=prefix)) / "ds"
+    groups = write_split_dataset(df, "product", ds)
+    return uptime, df, groups, ds
+
+
 def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -43,9 +43,7 @@ import argparse
 import os
 import pickle
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -161,22 +159,16 @@ def main() -> None:
                     help="also one and two plain processes (no Dask)")
     ap.add_argument("--out", default=None, help="append the lines to this markdown file")
     args = ap.parse_args()
-    warnings.simplefilter("ignore")
-    os.environ["PYTHONWARNINGS"] = "ignore"
-    import numba
     import psutil
     from distributed import Client
-    from split_dask import make_panel
+    from split_dask import profiling_dataset
 
     import gravity
-    from gravity.distributed import local_cluster, plan_chunks, write_split_dataset
+    from gravity.distributed import local_cluster, plan_chunks
     from gravity.estimation.multiple import split_groups
 
-    numba.set_num_threads(1)
-    lines = [f"uptime before: {os.popen('uptime').read().strip()}"]
-    df = make_panel(args.products, 100, 5, 0.3)
-    tmp = tempfile.mkdtemp(prefix="gravity-split-profile-")
-    groups = write_split_dataset(df, "product", Path(tmp) / "ds")
+    uptime, df, groups, ds = profiling_dataset(args.products, "gravity-split-profile-")
+    lines = [uptime]
     ids = list(range(len(groups)))
     rows = [r for _, r in split_groups(df, "product")]
     lines.append(f"panel: {len(df):,} rows, {len(groups)} products")
@@ -209,7 +201,7 @@ def main() -> None:
         dask_process += sum(client.run(time.process_time).values()) - c0
         c0 = sum(client.run(time.process_time).values())
         m0 = sum(me.cpu_times()[:2])
-        gravity.estimate_many(FORMULA, dataset=str(Path(tmp) / "ds"), split="product",
+        gravity.estimate_many(FORMULA, dataset=str(ds), split="product",
                               client=client, show_progress=False, **OPTIONS)
         engine_workers += sum(client.run(time.process_time).values()) - c0
         engine_main += sum(me.cpu_times()[:2]) - m0

@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +30,18 @@ def main() -> None:
     ap.add_argument("--products", type=int, default=120)
     ap.add_argument("--rounds", type=int, default=4)
     args = ap.parse_args()
-    warnings.simplefilter("ignore")
-    os.environ["PYTHONWARNINGS"] = "ignore"
-    import numba
     import numpy as np
     import psutil
     from distributed import Client
-    from split_dask import make_panel
+    from split_dask import profiling_dataset
 
     import gravity
     import gravity.distributed.engine as engine
-    from gravity.distributed import local_cluster, write_split_dataset
+    from gravity.distributed import local_cluster
 
-    numba.set_num_threads(1)
-    print(f"uptime before: {os.popen('uptime').read().strip()}")
-    ds = str(Path(tempfile.mkdtemp(prefix="gravity-split-transport-")) / "ds")
-    write_split_dataset(make_panel(args.products, 100, 5, 0.3), "product", ds)
+    uptime, _, _, path = profiling_dataset(args.products, "gravity-split-transport-")
+    print(uptime)
+    ds = str(path)
     cluster = local_cluster(n_workers=2)
     clients = {True: Client(cluster, direct_to_workers=True),
                False: Client(cluster, direct_to_workers=False)}
