@@ -43,7 +43,7 @@ from .collinearity import (
 )
 from .design import ModelData
 from .families import BoundFamily
-from .separation import no_separation_margin
+from .separation import max_abs_rows, no_separation_margin
 
 #: the demeaning tolerance of the next IRLS step: this factor times the last relative
 #: change in deviance (floored at the configured tolerance). Measured with the
@@ -75,9 +75,9 @@ PROBE_BETA_DRIFT = 1e-4
 #: the certificate holds when its margin exceeds this: a separating direction whose
 #: coefficients reach three times its largest value would still be ruled out
 CERTIFICATE_MARGIN = 3.0
-#: a certificate margin below that but above this is worth one tighter demeaning of the
-#: residual (at most to :data:`CERTIFICATE_POLISH_TOL`); below it, rows with tiny
-#: fitted values are unresolved and the full separation checks decide
+#: a certificate margin below that but above this is worth re-demeaning the residual
+#: tighter (at most twice, to no less than :data:`CERTIFICATE_POLISH_TOL`); below it,
+#: rows with tiny fitted values are unresolved and the full separation checks decide
 CERTIFICATE_POLISH_MIN = 1e-3
 CERTIFICATE_POLISH_TOL = 1e-13
 
@@ -229,8 +229,7 @@ def irls(
     # the regressors before any is dropped (the certificate)
     given = X, list(md.names) if X.shape[1] else []
     # (max |x_k| from the contiguous rows, for the certificate)
-    x_scale = np.maximum(work[1:].max(axis=1, initial=0.0), -work[1:].min(
-        axis=1, initial=0.0)) if certify else None
+    x_scale = max_abs_rows(work[1:]) if certify else None
     ss_raw: np.ndarray | None = None
     it = 0
     for it in range(1, maxiter + 1):

@@ -201,8 +201,7 @@ def relu_separation(
         # from the regressors' contiguous rows before demeaning: their centred sums of
         # squares (absorbed columns) and largest absolute values (the certificate)
         raw_ss = centred_squares_rows(both[:-1], w)
-        x_scale = np.maximum(both[:-1].max(axis=1, initial=0.0),
-                             -both[:-1].min(axis=1, initial=0.0))
+        x_scale = max_abs_rows(both[:-1])
         fe.demean_inplace(both, w, tol=fixef_tol)
         xt, ut_first = both[:-1].T, both[-1]
     keep_cols, gram = _independent_columns(xt, w, raw_ss=raw_ss if fe is not None else None)
@@ -269,21 +268,13 @@ def _certifies_no_separation(resid: np.ndarray, zero: np.ndarray, u: np.ndarray,
     t = w * resid
     bound = 1e-4 * float(rz.sum())
     if X.shape[1]:
-        # max |X| per column (given by the caller, from contiguous rows), no copy
-        scale = np.maximum(X.max(axis=0), -X.min(axis=0)) if x_scale is None else x_scale
+        # max |X| per column (given by the caller, from contiguous rows)
+        scale = max_abs_rows(X.T) if x_scale is None else x_scale
         dots = np.abs(t @ X)
         if np.any((scale > 0) & (dots > bound * scale)):
             return False
-    group_sums = getattr(fe, "group_weights", None) if fe is not None else None
-    if group_sums is not None:
-        # the sums of t over every group of every fixed effect, in one pass
-        return float(np.abs(group_sums(t)).max(initial=0.0)) <= bound
-    codes = getattr(fe, "codes", None) if fe is not None else None
-    if codes is not None:
-        for c in codes:
-            if float(np.abs(np.bincount(c, weights=t)).max()) > bound:
-                return False
-    return True
+    sums = _fixed_effect_sums(fe, t) if fe is not None else None
+    return sums is None or float(np.abs(sums).max(initial=0.0)) <= bound
 
 
 def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: np.ndarray,
@@ -326,21 +317,35 @@ def no_separation_margin(resid: np.ndarray, w: np.ndarray, zero: np.ndarray, X: 
         return 0.0
     err = 0.0
     if X.shape[1]:
-        # max |x_k| column by column (a strided 1-D reduction; numpy's axis-0 reduction
-        # of an (N, K) array with small K is about 30 times slower)
-        scale = x_scale if x_scale is not None else np.array(
-            [max(float(X[:, k].max()), -float(X[:, k].min())) for k in range(X.shape[1])])
+        scale = max_abs_rows(X.T) if x_scale is None else x_scale
         err += float((np.abs(t @ X)[scale > 0] / scale[scale > 0]).sum())
     if fe is not None:
-        group_sums = getattr(fe, "group_weights", None)
-        codes = getattr(fe, "codes", None)
-        if group_sums is not None:  # every group of every fixed effect in one pass
-            err += float(np.abs(group_sums(t)).sum())
-        elif codes is not None:
-            err += sum(float(np.abs(np.bincount(c, weights=t)).sum()) for c in codes)
-        else:  # (a demeaner without group sums: no certificate)
+        sums = _fixed_effect_sums(fe, t)
+        if sums is None:  # (a demeaner without group sums: no certificate)
             return 0.0
+        err += float(np.abs(sums).sum())
     return least / err if err > 0.0 else np.inf
+
+
+def max_abs_rows(R: np.ndarray) -> np.ndarray:
+    """``max_i |r_ji|`` for every row ``j`` of the ``(K, N)`` ``R`` (contiguous rows: the
+    regressors as the working arrays hold them; for an (N, K) array pass its ``.T``,
+    read column by column)."""
+    if R.flags.c_contiguous:
+        return np.maximum(R.max(axis=1, initial=0.0), -R.min(axis=1, initial=0.0))
+    return np.array([max(float(r.max(initial=0.0)), -float(r.min(initial=0.0))) for r in R])
+
+
+def _fixed_effect_sums(fe: Demeaner, t: np.ndarray) -> np.ndarray | None:
+    """The sums of ``t`` over every group of every fixed effect, concatenated (one pass
+    where the demeaner has group sums); None for a demeaner without codes."""
+    group_sums = getattr(fe, "group_weights", None)
+    if group_sums is not None:
+        return np.asarray(group_sums(t))
+    codes = getattr(fe, "codes", None)
+    if codes is None:
+        return None
+    return np.concatenate([np.bincount(c, weights=t) for c in codes])
 
 
 def _has_constant(X: np.ndarray) -> bool:
