@@ -53,6 +53,7 @@ def test_kernels_are_compiled_after_a_large_fit():
 def test_first_compile_notice(capsys, monkeypatch):
     monkeypatch.delenv("GRAVITY_PROGRESS", raising=False)
     monkeypatch.setattr(notice, "kernels_compiled", lambda: False)
+    monkeypatch.setattr(notice, "kernels_compiling", lambda: True)
     with notice.first_compile_notice(delay=0.05):
         time.sleep(0.3)  # a slow first fit
     assert notice.MESSAGE in capsys.readouterr().err
@@ -77,3 +78,41 @@ def test_cli_panel_shows_a_bar_over_the_files(capsys, monkeypatch, tmp_path):
                  str(tmp_path / "p.parquet")]) == 0
     err = capsys.readouterr().err
     assert "reading sources" in err and "file" in err
+
+
+def test_compile_notice_only_while_numba_compiles(capsys, monkeypatch):
+    """A fit that is slow because it is large, its kernels loaded from numba's cache
+    (no cache miss), says nothing; once a kernel has missed the cache (numba compiles
+    it), the line appears, also when the miss comes after the delay."""
+    monkeypatch.delenv("GRAVITY_PROGRESS", raising=False)
+    monkeypatch.setattr(notice, "kernels_compiled", lambda: False)
+    monkeypatch.setattr(notice, "kernels_compiling", lambda: False)
+    with notice.first_compile_notice(delay=0.05, poll=0.02):
+        time.sleep(0.3)  # slow, but no compilation
+    assert notice.MESSAGE not in capsys.readouterr().err
+    state = {"compiling": False}
+    monkeypatch.setattr(notice, "kernels_compiling", lambda: state["compiling"])
+    with notice.first_compile_notice(delay=0.05, poll=0.02):
+        time.sleep(0.15)
+        state["compiling"] = True  # a kernel misses the cache after the delay
+        time.sleep(0.2)
+    assert capsys.readouterr().err.count(notice.MESSAGE) == 1
+
+
+def test_kernels_compiling_reads_numba_cache_misses():
+    """After a large fit every signature of the engine's loaded kernels was either
+    loaded from numba's on-disk cache (a hit) or compiled (a miss, counted first):
+    the statistics ``kernels_compiling`` reads exist and cover every signature."""
+    from gravity.hdfe.demean import NUMPY_MAX_ROWS
+
+    rng = np.random.default_rng(2)
+    n = NUMPY_MAX_ROWS + 1000
+    d = pd.DataFrame({"y": rng.poisson(3, n).astype(float), "x": rng.normal(size=n),
+                      "g": rng.integers(0, 50, n), "h": rng.integers(0, 40, n)})
+    gv.ppml("y ~ x | g + h", d)
+    dispatchers = notice._kernel_dispatchers()
+    assert dispatchers and any(k.signatures for k in dispatchers)
+    for k in dispatchers:
+        seen = sum(k.stats.cache_hits.values()) + sum(k.stats.cache_misses.values())
+        assert seen >= len(k.signatures), k.py_func.__name__
+    assert isinstance(notice.kernels_compiling(), bool)
