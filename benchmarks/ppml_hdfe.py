@@ -15,7 +15,10 @@ its own; run one after the other for each panel, in the order given):
 * ``pyfixest``: ``pf.fepois``;
 * ``gravity-tight``: gravity at ``tol = fixef_tol = 1e-13`` (the accuracy reference:
   coefficients of every engine are compared with it), by default on panels up to
-  1e6 rows.
+  1e6 rows;
+* ``reader``: no fit: a Python process that reads the panel as the Python engines do
+  (NumPy, pandas, pyarrow and the panel in memory): the floor of any Python engine's
+  peak RSS, to read against fixest's whole process.
 
 The Python engines read the panel with pyarrow's self-destructing conversion
 (``to_pandas(self_destruct=True, split_blocks=True)``: one copy of the panel at the
@@ -97,6 +100,11 @@ def worker(engine: str, path: str, reps: int, model: str) -> None:
     pa.default_memory_pool().release_unused()
     if model == "ols":
         df["ly"] = np.log1p(df["y"])
+    if engine == "reader":
+        print(json.dumps({"engine": engine, "first_s": 0.0, "median_s": 0.0, "times": [],
+                          "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                          / 1024, "coef": [], "se": [], "nobs": len(df)}))
+        return
     info: dict = {}
     if engine.startswith("gravity"):
         import gravity as gv
@@ -246,10 +254,11 @@ def main() -> None:
                   f"{r['peak_rss_mib']:.0f} MiB, nobs {r['nobs']}", flush=True)
         ref = res.get("gravity-tight")
         for e, r in res.items():
+            fitted = e != "reader"
             ratio = (f"{r['median_s'] / res['fixest']['median_s']:.2f}"
-                     if "fixest" in res else "")
-            dc = f"{rel_diff(r['coef'], ref['coef']):.1e}" if ref else ""
-            ds = f"{rel_diff(r['se'], ref['se']):.1e}" if ref else ""
+                     if "fixest" in res and fitted else "")
+            dc = f"{rel_diff(r['coef'], ref['coef']):.1e}" if ref and fitted else ""
+            ds = f"{rel_diff(r['se'], ref['se']):.1e}" if ref and fitted else ""
             lines.append(f"| {model} | {size} | {r['nobs']:,} | {e} | {r['median_s']:.2f} | "
                          f"{r['first_s']:.2f} | {ratio} | {r['peak_rss_mib']:.0f} | "
                          f"{r.get('iterations', '')} | {dc} | {ds} |")
