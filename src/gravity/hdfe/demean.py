@@ -54,6 +54,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .direct import TwoWayPlan
+
 #: samples with fewer rows are demeaned by the NumPy version of the same algorithm
 #: (:class:`_NumpyPasses`): no numba import or compilation for small fits
 NUMPY_MAX_ROWS = 20_000
@@ -69,6 +71,10 @@ CACHE_BYTES = 8 << 20
 #: :data:`JUMP` levels from the previous row's; otherwise the sweep engine is used
 MAX_JUMPS_PER_ROW = 0.5
 JUMP = 16
+#: conjugate-gradient steps in one demeaning after which a design with two fixed
+#: effects tries the direct solve (:mod:`gravity.hdfe.direct`); the trade designs of
+#: the benchmarks converge in far fewer
+DIRECT_AFTER = 100
 _POOL: dict[int, ThreadPoolExecutor] = {}
 _COMPILED: ContextVar[bool] = ContextVar("gravity_compiled_kernels", default=False)
 
@@ -421,6 +427,10 @@ class FixedEffects:
         self._as_given = np.concatenate(
             [self._offsets[order.index(q)] + np.arange(self.sizes[q]) for q in range(len(codes))])
         self._engines: dict[str, _Passes] = {}
+        # two fixed effects: the direct solve's plan once the iterations prove slow
+        # (None: not tried yet; False: too costly for this design)
+        self._two_way = codes if len(codes) == 2 else None
+        self._plan: TwoWayPlan | None | bool = None
         self.engine = "coefficients"
         footprint = n_levels * 8 * 4 * (2 + _threads())
         if footprint > CACHE_BYTES and self.n >= NUMPY_MAX_ROWS and len(codes) > 1:
@@ -473,19 +483,42 @@ class FixedEffects:
         k = work.shape[0]
         iters = np.zeros(k, dtype=np.int64)
         conv = np.zeros(k, dtype=np.bool_)
-        if k and self.n:
-            if self.engine == "sweep" and not _numpy_size(self.n):
-                wsum = self._passes.group_sums(w)  # in the engine's order
-                inv = np.zeros_like(wsum)
-                np.divide(1.0, wsum, out=inv, where=wsum > 0)
-                _solve_sweep(self._gcodes, self._offsets, self._sizes, inv, work, w, float(tol),
-                             int(maxiter), iters, conv)
-            else:
-                _solve(self._passes, self.n_fe, work, w, float(tol), int(maxiter), iters,
-                       conv)
-        elif k:
+        if not k:
+            return DemeanInfo(iters, conv)
+        if not self.n:
             conv[:] = True
-        return DemeanInfo(iters, conv)
+            return DemeanInfo(iters, conv)
+        tol, maxiter = float(tol), int(maxiter)
+        if self._two_way is not None and self._plan is None and maxiter > DIRECT_AFTER:
+            # iterate first; a design that needs many steps tries the direct solve
+            # (the steps done so far are a warm start: work is y - D a for some a)
+            self._iterate(work, w, tol, DIRECT_AFTER, iters, conv)
+            if bool(conv.all()):
+                return DemeanInfo(iters, conv)
+            self._plan = TwoWayPlan.build(*self._two_way) or False
+            maxiter -= DIRECT_AFTER
+        done = iters.copy()
+        iters[:] = 0
+        if isinstance(self._plan, TwoWayPlan):
+            # exact up to rounding; the iterations below check it (a step or two)
+            factor = self._plan.factor(w)
+            if factor is not None:
+                factor.subtract_fixed_effects(work, w)
+                done += 1
+        self._iterate(work, w, tol, maxiter, iters, conv)
+        return DemeanInfo(iters + done, conv)
+
+    def _iterate(self, work: np.ndarray, w: np.ndarray, tol: float, maxiter: int,
+                 iters: np.ndarray, conv: np.ndarray) -> None:
+        """``work <- M work`` in place by this design's iterative engine."""
+        if self.engine == "sweep" and not _numpy_size(self.n):
+            wsum = self._passes.group_sums(w)  # in the engine's order
+            inv = np.zeros_like(wsum)
+            np.divide(1.0, wsum, out=inv, where=wsum > 0)
+            _solve_sweep(self._gcodes, self._offsets, self._sizes, inv, work, w, tol,
+                         maxiter, iters, conv)
+        else:
+            _solve(self._passes, self.n_fe, work, w, tol, maxiter, iters, conv)
 
     def demean(
         self,
