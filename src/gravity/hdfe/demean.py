@@ -39,6 +39,11 @@ a fit under :func:`compiled_kernels` need not equal a plain fit to 1e-10.
 Callers can warm-start: any vector that differs from ``y`` by an element of the range
 of ``D`` (e.g. the previous residual of a slowly changing working response) has the
 same ``M y`` and converges in fewer steps.
+
+Two fixed effects whose demeaning still runs after :data:`DIRECT_AFTER` steps (levels
+that link up like a chain) are solved directly when the design makes it cheap
+(:mod:`gravity.hdfe.direct`): from then on each demeaning is the direct solve, used as a
+warm start that the iterations check to the tolerance (a step or two).
 """
 
 from __future__ import annotations
