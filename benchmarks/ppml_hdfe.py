@@ -35,6 +35,8 @@ Usage::
     python benchmarks/ppml_hdfe.py --sizes 150x5 200x25 --reps 3
     python benchmarks/ppml_hdfe.py --sizes 300x55 400x100 --reps 3 --ols \\
         --out benchmarks/results/ppml_hdfe_run.md
+    python benchmarks/ppml_hdfe.py --sizes 150x5 200x25 300x55 400x100 --reps 3 --ols \\
+        --ols-size 300x55 --pyfixest-max-rows 6e6 --cold   # every size in one run
 """
 
 from __future__ import annotations
@@ -213,7 +215,11 @@ def main() -> None:
                     default=["gravity", "fixest", "gravity-fe", "pyfixest", "gravity-tight"])
     ap.add_argument("--tight-max-rows", type=float, default=1.1e6,
                     help="run gravity-tight only on panels up to this many rows")
+    ap.add_argument("--pyfixest-max-rows", type=float, default=float("inf"),
+                    help="run pyfixest only on panels up to this many rows")
     ap.add_argument("--ols", action="store_true", help="OLS at the largest panel given")
+    ap.add_argument("--ols-size", choices=list(SIZES),
+                    help="the panel of the OLS comparison (default: the largest given)")
     ap.add_argument("--cold", action="store_true", help="cold-start measurements")
     ap.add_argument("--out", help="append the markdown table to this file")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
@@ -233,7 +239,7 @@ def main() -> None:
     lines += [header, "|---" * (header.count("|") - 1) + "|"]
     jobs = [("ppml", s) for s in args.sizes]
     if args.ols:
-        jobs.append(("ols", args.sizes[-1]))
+        jobs.append(("ols", args.ols_size or args.sizes[-1]))
     for model, size in jobs:
         c, t = SIZES[size]
         parquet, csv = ensure_panel(c, t)
@@ -242,6 +248,8 @@ def main() -> None:
             if model == "ols" and e == "gravity-fe":
                 continue
             if e == "gravity-tight" and c * (c - 1) * t > args.tight_max_rows:
+                continue
+            if e == "pyfixest" and c * (c - 1) * t > args.pyfixest_max_rows:
                 continue
             if e == "fixest":
                 if lib is None:
