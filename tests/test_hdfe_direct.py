@@ -119,3 +119,25 @@ def test_zero_weight_rows_never_spoil_the_result(monkeypatch):
     # identified; compare the weighted sum of squares (unique in every case)
     np.testing.assert_allclose((w * work[0] ** 2).sum(), (w[live] * ref[0] ** 2).sum(),
                                rtol=1e-9)
+
+
+def test_a_spoiled_solve_is_not_used():
+    """A factor whose solve returns garbage (huge coefficients) would raise the weighted
+    sum of squares: the row is left as it was (the iterations then do the work)."""
+    c1, c2, w, Y = design(5, 200, 30, 12, True, 1)
+    plan = TwoWayPlan.build(c1, c2)
+    assert plan is not None
+    factor = plan.factor(w)
+    assert factor is not None
+
+    class Garbage:
+        def solve(self, rhs):
+            return 1e12 * np.ones_like(rhs) * np.arange(rhs.size)
+
+    spoiled = type(factor)(factor.plan, factor.cross, factor.inv_big, factor.free, Garbage())
+    work = Y.copy()
+    spoiled.subtract_fixed_effects(work, w)
+    np.testing.assert_array_equal(work, Y)
+    fine = Y.copy()
+    factor.subtract_fixed_effects(fine, w)
+    np.testing.assert_allclose(fine, dense_residual(c1, c2, w, Y), rtol=0, atol=1e-9)

@@ -38,8 +38,9 @@ import scipy.sparse as sp
 
 #: the product ``B' d^{-1} B`` may cost at most this many multiply-adds per row
 MAX_PRODUCT_PER_ROW = 16
-#: the envelope of ``S`` (an upper bound on its factor's fill) at most this per row
-MAX_ENVELOPE_PER_ROW = 64
+#: the envelope of ``S`` in reverse Cuthill-McKee order (which holds its factor's fill:
+#: the LU is taken in that order, on the diagonal) at most this per row of the data
+MAX_ENVELOPE_PER_ROW = 16
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class TwoWayPlan:
     cell_big: np.ndarray
     cell_small: np.ndarray
     grounded: np.ndarray  # bool over the levels of small
+    order: np.ndarray  # the levels of small in reverse Cuthill-McKee order
 
     @classmethod
     def build(cls, codes_a: np.ndarray, codes_b: np.ndarray) -> TwoWayPlan | None:
@@ -96,7 +98,7 @@ class TwoWayPlan:
         grounded[last] = True
         cell_type = np.int32 if cells.size < 2**31 - 1 else np.int64
         return cls(big, small, g_big, g_small, cell.astype(cell_type), cell_big, cell_small,
-                   grounded)
+                   grounded, order.astype(np.int64))
 
     def factor(self, w: np.ndarray) -> TwoWayFactor | None:
         """The factorised ``S`` for the weights ``w`` (a zero-stride vector for unit
@@ -114,13 +116,17 @@ class TwoWayPlan:
         cross = sp.csr_matrix((wc, (self.cell_big, self.cell_small)),
                               shape=(self.g_big, self.g_small))
         schur = sp.diags(d_small) - (cross.T @ sp.diags(inv_big) @ cross)
-        # levels with no weight are held at zero too (their rows carry no information)
-        free = np.flatnonzero(~self.grounded & (d_small > 0))
+        # levels with no weight are held at zero too (their rows carry no information);
+        # the others in reverse Cuthill-McKee order, factorised in that order with
+        # diagonal pivots (S is positive definite once grounded): the fill stays in the
+        # envelope the plan bounded
+        keep = ~self.grounded & (d_small > 0)
+        free = self.order[keep[self.order]]
         reduced = schur.tocsr()[free][:, free].tocsc()
         lu: Any = None
         if free.size:
             try:
-                lu = splu(reduced, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                lu = splu(reduced, permc_spec="NATURAL", diag_pivot_thresh=0.0,
                           options={"SymmetricMode": True})
             except RuntimeError:  # singular: rows of zero weight split a component
                 return None
@@ -139,10 +145,15 @@ class TwoWayFactor:
 
     def subtract_fixed_effects(self, work: np.ndarray, w: np.ndarray) -> None:
         """``work[j] <- work[j] - D_1 a_j - D_2 b_j`` in place for each row ``j`` of the
-        (K, N) array, ``(a_j, b_j)`` solving the normal equations of row ``j``."""
+        (K, N) array, ``(a_j, b_j)`` solving the normal equations of row ``j``.
+
+        A projection never raises the weighted sum of squares; a row whose solve would
+        (a factor spoiled by rounding: huge coefficients whose cancellation would leave
+        errors outside the range of ``D``) is left as it was."""
         plan = self.plan
         for row in work:
             wy = w * row
+            ss = float(wy @ row)
             s_big = np.bincount(plan.big, weights=wy, minlength=plan.g_big)
             s_small = np.bincount(plan.small, weights=wy, minlength=plan.g_small)
             b = np.zeros(plan.g_small)
@@ -152,5 +163,8 @@ class TwoWayFactor:
             a = (s_big - self.cross @ b) * self.inv_big
             if not (np.isfinite(a).all() and np.isfinite(b).all()):
                 continue  # (a near-singular factor: the iterations do it alone)
-            row -= a[plan.big]
-            row -= b[plan.small]
+            fitted = a[plan.big]
+            fitted += b[plan.small]
+            resid = row - fitted
+            if float((w * resid) @ resid) <= ss * (1 + 1e-8) + 1e-300:
+                row[:] = resid
