@@ -433,8 +433,9 @@ class FixedEffects:
             [self._offsets[order.index(q)] + np.arange(self.sizes[q]) for q in range(len(codes))])
         self._engines: dict[str, _Passes] = {}
         # two fixed effects: the direct solve's plan once the iterations prove slow
-        # (None: not tried yet; False: too costly for this design)
-        self._two_way = codes if len(codes) == 2 else None
+        # (None: not tried yet; False: too costly for this design); built from this
+        # object's own codes (never the caller's arrays, which may change or be uint64)
+        self._two_way = len(codes) == 2
         self._plan: TwoWayPlan | None | bool = None
         self.engine = "coefficients"
         footprint = n_levels * 8 * 4 * (2 + _threads())
@@ -494,13 +495,19 @@ class FixedEffects:
             conv[:] = True
             return DemeanInfo(iters, conv)
         tol, maxiter = float(tol), int(maxiter)
-        if self._two_way is not None and self._plan is None and maxiter > DIRECT_AFTER:
+        stalled = np.zeros(k, dtype=np.bool_)
+        if self._two_way and self._plan is None and maxiter > DIRECT_AFTER:
             # iterate first; a design that needs many steps tries the direct solve
             # (the steps done so far are a warm start: work is y - D a for some a)
             self._iterate(work, w, tol, DIRECT_AFTER, iters, conv)
             if bool(conv.all()):
                 return DemeanInfo(iters, conv)
-            self._plan = TwoWayPlan.build(*self._two_way) or False
+            # a column the iterations turned non-finite stays unconverged (the second
+            # round would take a NaN column for one with nothing to remove)
+            stalled = ~conv & ~np.isfinite(work).all(axis=1)
+            g = self._gcodes
+            self._plan = TwoWayPlan.build(g[0], g[1] - g.dtype.type(self._offsets[1])) \
+                or False
             maxiter -= DIRECT_AFTER
         done = iters.copy()
         iters[:] = 0
@@ -511,6 +518,7 @@ class FixedEffects:
                 factor.subtract_fixed_effects(work, w)
                 done += 1
         self._iterate(work, w, tol, maxiter, iters, conv)
+        conv &= ~stalled
         return DemeanInfo(iters + done, conv)
 
     def _iterate(self, work: np.ndarray, w: np.ndarray, tol: float, maxiter: int,
