@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -322,8 +323,14 @@ def _solve_sweep(codes: np.ndarray, offsets: np.ndarray, sizes: np.ndarray,
 
 
 def _solve(passes: _Passes, n_fe: int, Y: np.ndarray, w: np.ndarray, tol: float,
-           maxiter: int, iters: np.ndarray, conv: np.ndarray) -> None:
-    """``Y <- M Y`` in place by preconditioned CG on the coefficients (module docstring)."""
+           maxiter: int, iters: np.ndarray, conv: np.ndarray,
+           checkpoint: tuple[int, Callable[[], bool]] | None = None) -> bool:
+    """``Y <- M Y`` in place by preconditioned CG on the coefficients (module docstring).
+
+    With ``checkpoint = (steps, stop)``: after ``steps`` steps with a column still
+    running, ``stop()`` is asked whether to stop there; if so the coefficients found so
+    far are removed (a warm start: ``Y - D a`` has the same ``M Y``) and ``True`` is
+    returned, else CG goes on undisturbed."""
     k = Y.shape[0]
     width = passes.width(k)
     b, ss0, wsum = passes.rhs(Y, w, width)
@@ -333,7 +340,7 @@ def _solve(passes: _Passes, n_fe: int, Y: np.ndarray, w: np.ndarray, tol: float,
         passes.subtract(Y, b * inv[:, None])
         iters[:] = 1
         conv[:] = True
-        return
+        return False
     X = np.zeros_like(b)
     r = b
     p = r * inv[:, None]
@@ -348,8 +355,12 @@ def _solve(passes: _Passes, n_fe: int, Y: np.ndarray, w: np.ndarray, tol: float,
     done = real & ~active
     p[:, ~active] = 0.0
     tol2 = tol * tol
+    stopped = False
     for it in range(1, maxiter + 1):
         if not active.any():
+            break
+        if checkpoint is not None and it == checkpoint[0] + 1 and checkpoint[1]():
+            stopped = True
             break
         passes.matvec(p, w, active, q, pq)
         step = active & (pq > 0)
@@ -369,6 +380,7 @@ def _solve(passes: _Passes, n_fe: int, Y: np.ndarray, w: np.ndarray, tol: float,
         rz, rz_new = rz_new, rz
     conv[:] = done[:k]
     passes.subtract(Y, X)
+    return stopped
 
 
 @dataclass
@@ -437,6 +449,8 @@ class FixedEffects:
         # object's own codes (never the caller's arrays, which may change or be uint64)
         self._two_way = len(codes) == 2
         self._plan: TwoWayPlan | None | bool = None
+        # one demeaning at a time: the numba passes keep per-object buffers
+        self._lock = threading.Lock()
         self.engine = "coefficients"
         footprint = n_levels * 8 * 4 * (2 + _threads())
         if footprint > CACHE_BYTES and self.n >= NUMPY_MAX_ROWS and len(codes) > 1:
@@ -494,21 +508,30 @@ class FixedEffects:
         if not self.n:
             conv[:] = True
             return DemeanInfo(iters, conv)
-        tol, maxiter = float(tol), int(maxiter)
-        stalled = np.zeros(k, dtype=np.bool_)
-        if self._two_way and self._plan is None and maxiter > DIRECT_AFTER:
-            # iterate first; a design that needs many steps tries the direct solve
-            # (the steps done so far are a warm start: work is y - D a for some a)
-            self._iterate(work, w, tol, DIRECT_AFTER, iters, conv)
-            if bool(conv.all()):
+        with self._lock:
+            return self._demean_locked(work, w, float(tol), int(maxiter), iters, conv)
+
+    def _demean_locked(self, work: np.ndarray, w: np.ndarray, tol: float, maxiter: int,
+                       iters: np.ndarray, conv: np.ndarray) -> DemeanInfo:
+        k = work.shape[0]
+        if self._two_way and self._plan is None:
+            # iterate; a two-way design still running after DIRECT_AFTER steps tries
+            # the direct solve. The coefficient engine stops there when the plan is
+            # built (the steps done are a warm start: work is y - D a for some a) and
+            # goes on undisturbed otherwise; the sweep engine, which cannot stop, builds
+            # it for the next demeaning (the IRLS's next step)
+            stopped = self._iterate(work, w, tol, maxiter, iters, conv,
+                                    checkpoint=(DIRECT_AFTER, self._try_plan))
+            if not stopped:
+                if self._plan is None and int(iters.max()) > DIRECT_AFTER:
+                    self._try_plan()
                 return DemeanInfo(iters, conv)
             # a column the iterations turned non-finite stays unconverged (the second
             # round would take a NaN column for one with nothing to remove)
-            stalled = ~conv & ~np.isfinite(work).all(axis=1)
-            g = self._gcodes
-            self._plan = TwoWayPlan.build(g[0], g[1] - g.dtype.type(self._offsets[1])) \
-                or False
-            maxiter -= DIRECT_AFTER
+            stalled = ~np.isfinite(work).all(axis=1)
+            maxiter = max(maxiter - DIRECT_AFTER, 1)
+        else:
+            stalled = np.zeros(k, dtype=np.bool_)
         done = iters.copy()
         iters[:] = 0
         if isinstance(self._plan, TwoWayPlan):
@@ -521,17 +544,27 @@ class FixedEffects:
         conv &= ~stalled
         return DemeanInfo(iters + done, conv)
 
+    def _try_plan(self) -> bool:
+        """Build the direct solve's plan (or record that it would be too costly);
+        whether there is one."""
+        g = self._gcodes
+        self._plan = TwoWayPlan.build(g[0], g[1] - g.dtype.type(self._offsets[1])) or False
+        return self._plan is not False
+
     def _iterate(self, work: np.ndarray, w: np.ndarray, tol: float, maxiter: int,
-                 iters: np.ndarray, conv: np.ndarray) -> None:
-        """``work <- M work`` in place by this design's iterative engine."""
+                 iters: np.ndarray, conv: np.ndarray,
+                 checkpoint: tuple[int, Callable[[], bool]] | None = None) -> bool:
+        """``work <- M work`` in place by this design's iterative engine; whether it
+        stopped at the ``checkpoint`` (coefficient engine only, see :func:`_solve`)."""
         if self.engine == "sweep" and not _numpy_size(self.n):
             wsum = self._passes.group_sums(w)  # in the engine's order
             inv = np.zeros_like(wsum)
             np.divide(1.0, wsum, out=inv, where=wsum > 0)
             _solve_sweep(self._gcodes, self._offsets, self._sizes, inv, work, w, tol,
                          maxiter, iters, conv)
-        else:
-            _solve(self._passes, self.n_fe, work, w, tol, maxiter, iters, conv)
+            return False
+        return _solve(self._passes, self.n_fe, work, w, tol, maxiter, iters, conv,
+                      checkpoint)
 
     def demean(
         self,

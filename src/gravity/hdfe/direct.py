@@ -10,9 +10,11 @@ and the diagonal weight sums ``d_1 = D_1' W 1``, ``d_2 = D_2' W 1``,
 
 where the fixed effect with more levels is eliminated (``D_1``) and ``S``, the Schur
 complement (a weighted graph Laplacian of the levels of ``D_2``), is factorised once per
-set of weights (sparse LU of SuperLU, fill-reducing ordering). ``S`` is singular once
-per connected component of the levels' bipartite graph (Abowd, Creecy and Kramarz
-2002): one level of ``D_2`` per component is held at zero. The residual ``y - D_1 a - D_2
+set of weights (SuperLU's sparse LU, in reverse Cuthill-McKee order with diagonal
+pivots: the fill stays within the envelope the plan bounds). ``S`` is singular once per
+connected component of the levels' bipartite graph (Abowd, Creecy and Kramarz 2002),
+counting only cells of positive weight: one level of ``D_2`` per component is held at
+zero. The residual ``y - D_1 a - D_2
 b`` is then exact up to rounding in ``O(N)`` per column, where conjugate gradients need
 as many passes over the data as the chain of levels is long: the case of two fixed
 effects whose levels link up like a path (firm and worker, ``f2 = f1 // 4 + U{0..9}``),
@@ -37,10 +39,12 @@ import numpy as np
 import scipy.sparse as sp
 
 #: the product ``B' d^{-1} B`` may cost at most this many multiply-adds per row
-MAX_PRODUCT_PER_ROW = 16
+MAX_PRODUCT_PER_ROW = 6
 #: the envelope of ``S`` in reverse Cuthill-McKee order (which holds its factor's fill:
-#: the LU is taken in that order, on the diagonal) at most this per row of the data
-MAX_ENVELOPE_PER_ROW = 16
+#: the LU is taken in that order, on the diagonal) at most this per row of the data (a
+#: chain design needs about 0.2; a level that meets thousands of others, such as a
+#: catch-all category, makes a dense block and exceeds it)
+MAX_ENVELOPE_PER_ROW = 2
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,11 @@ class TwoWayPlan:
 
     def factor(self, w: np.ndarray) -> TwoWayFactor | None:
         """The factorised ``S`` for the weights ``w`` (a zero-stride vector for unit
-        weights), or ``None`` when ``S`` is singular beyond the grounded levels (rows
-        of zero weight that split a component)."""
+        weights), or ``None`` when SuperLU meets a zero pivot. Cells of zero weight
+        (a Poisson fit's underflowed means) may split a component of the design: the
+        components are then those of the cells with positive weight, one level of each
+        held at zero."""
+        from scipy.sparse.csgraph import connected_components
         from scipy.sparse.linalg import splu
 
         ncell = self.cell_big.size
@@ -112,7 +119,8 @@ class TwoWayPlan:
         d_big = np.bincount(self.cell_big, weights=wc, minlength=self.g_big)
         d_small = np.bincount(self.cell_small, weights=wc, minlength=self.g_small)
         inv_big = np.zeros(self.g_big)
-        np.divide(1.0, d_big, out=inv_big, where=d_big > 0)
+        with np.errstate(over="ignore"):  # (subnormal sums: a non-finite solve, unused)
+            np.divide(1.0, d_big, out=inv_big, where=d_big > 0)
         cross = sp.csr_matrix((wc, (self.cell_big, self.cell_small)),
                               shape=(self.g_big, self.g_small))
         schur = sp.diags(d_small) - (cross.T @ sp.diags(inv_big) @ cross)
@@ -120,7 +128,18 @@ class TwoWayPlan:
         # the others in reverse Cuthill-McKee order, factorised in that order with
         # diagonal pivots (S is positive definite once grounded): the fill stays in the
         # envelope the plan bounded
-        keep = ~self.grounded & (d_small > 0)
+        grounded = self.grounded
+        positive = wc > 0
+        if not positive.all():
+            live = sp.csr_matrix((np.ones(int(positive.sum())),
+                                  (self.cell_big[positive], self.cell_small[positive])),
+                                 shape=(self.g_big, self.g_small))
+            n_comp, label = connected_components((live.T @ live).tocsr(), directed=False)
+            last = np.zeros(n_comp, dtype=np.int64)
+            last[label] = np.arange(self.g_small)
+            grounded = np.zeros(self.g_small, dtype=bool)
+            grounded[last] = True
+        keep = ~grounded & (d_small > 0)
         free = self.order[keep[self.order]]
         reduced = schur.tocsr()[free][:, free].tocsc()
         lu: Any = None
