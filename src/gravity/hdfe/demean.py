@@ -460,6 +460,15 @@ class FixedEffects:
             if jumps > MAX_JUMPS_PER_ROW:
                 self.engine = "sweep"
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_lock"]  # (a lock does not pickle: a new one on arrival)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def _passes(self) -> _Passes:
         """The NumPy passes under :data:`NUMPY_MAX_ROWS` rows (outside
