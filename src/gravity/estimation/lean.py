@@ -79,6 +79,9 @@ class LeanExtra(dict):
             raise LeanResultError(lean_message(f"the fit's extra[{key!r}]"))
         raise KeyError(key)
 
+    def copy(self) -> LeanExtra:
+        return LeanExtra(self, self.dropped)
+
     def __reduce__(self) -> Any:
         return (LeanExtra, (dict(self), self.dropped))
 

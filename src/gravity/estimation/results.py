@@ -52,7 +52,7 @@ from ..inference.vcov import (
 )
 from ..inference.wald import WaldTest, wald_test
 from .design import regressor_columns
-from .lean import LeanRecord, lean_message, lean_record
+from .lean import LeanExtra, LeanRecord, lean_message, lean_record
 from .record import FitRecord, LoglikFromDeviance
 from .summary import REASONS, Summary
 from .terms import make_panel
@@ -157,7 +157,10 @@ class RegressionResults:
 
     @property
     def extra(self) -> dict[str, Any]:
-        return dict(self._record.extra)
+        """Model-specific details (a lean result's: without its row-level entries,
+        reading one raises :class:`LeanResultError`)."""
+        e = self._record.extra
+        return e.copy() if isinstance(e, LeanExtra) else dict(e)
 
     @property
     def in_sample(self) -> np.ndarray:
