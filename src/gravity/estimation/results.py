@@ -6,13 +6,8 @@ One class per kind: :class:`LinearResults` (OLS, LPM), :class:`PoissonResults`
 variance; statistics are computed once and cached; :meth:`with_vcov` returns an
 object of the same class; nothing of the caller's DataFrame is kept.
 
-:meth:`RegressionResults.lean` (or ``lean=True`` in :func:`gravity.estimate_many`)
-gives the same result without its row-level arrays (fixest's ``lean = TRUE``,
-:mod:`gravity.estimation.lean`): every number of ``params``, ``bse``, ``vcov``,
-``summary()``, ``tidy()`` and ``etable`` unchanged, a pickle of about a kilobyte, and
-the methods that need the rows (``resid``, ``fittedvalues``, ``predict()``,
-``fixed_effects()``, ``with_vcov()``, ``in_sample``, ``dropped_rows``) raising
-:class:`~gravity.errors.LeanResultError`.
+:meth:`RegressionResults.lean`: the same numbers without the row-level arrays
+(fixest's ``lean = TRUE``; :mod:`gravity.estimation.lean`).
 """
 
 from __future__ import annotations
