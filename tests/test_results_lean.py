@@ -177,7 +177,7 @@ def test_bias_corrected_lean_refuses_another_variance(panel):
 
 
 def test_lean_pickle_does_not_grow_with_the_sample():
-    """The full pickle grows with the rows; the lean one stays about a kilobyte."""
+    """The full pickle grows with the rows; the lean one stays about 2 KB."""
     sizes = {}
     for n in (10, 20):
         res = gravity.ppml(f"y ~ ln_dist + rta | {FE2}", _panel(n, 1),

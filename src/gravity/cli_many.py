@@ -104,7 +104,7 @@ def fit_many(args: argparse.Namespace, data: pd.DataFrame | None, kwargs: dict[s
     print the models and their tidy estimates; failed fits are listed with their
     error. ``data``: the file's rows, or None with ``dataset`` (a partitioned folder).
     The fits are lean (``lean=True``): the command prints only their tables, and a
-    lean result keeps every number of them (about 1 KB per fit instead of ``O(N)``)."""
+    lean result keeps every number of them (about 2 KB per fit instead of ``O(N)``)."""
     from gravity.distributed import estimate_many
 
     if args.weights:

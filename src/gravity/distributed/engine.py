@@ -152,7 +152,7 @@ def estimate_many(
     show_progress : progress bar over the groups (default: on a terminal)
     lean : lean results (fixest's ``lean = TRUE``: no row-level arrays; see
         :meth:`gravity.estimation.results.RegressionResults.lean`), made lean where
-        they are fitted (on the workers: about 1 KB per fit travels back instead of
+        they are fitted (on the workers: about 2 KB per fit travels back instead of
         the full record, 0.6 MB for a 15,000-row PPML). Default False with every
         engine (fixest's ``split=`` returns full objects), so that the Dask
         collection is the sequential one, object for object; pass ``lean=True`` for

@@ -210,7 +210,7 @@ def fit_groups(groups: Sequence[SplitGroup], ids: Sequence[int], column: str,
     """The task of a chunk: read and fit each group in turn (on a worker, or in this
     process for the sequential engine reading a dataset); one list of entries per
     group, a group that cannot be read recorded alone; ``lean``: lean results (made
-    lean on the worker, so that only about 1 KB per fit travels back)."""
+    lean on the worker, so that only about 2 KB per fit travels back)."""
     out: list[list[tuple[FitKey, Entry]]] = []
     with thread_limits(numba_threads):
         for group, i in zip(groups, ids, strict=True):

@@ -23,7 +23,7 @@ naming the field, so that no method can run silently on missing rows; the result
 classes name the method as well (:meth:`RegressionResults.lean`). A variance already
 computed is kept by the result object, so every number a table shows (coefficients,
 standard errors, t and p values, intervals, fit statistics, clusters) is the full
-result's, bit for bit; a lean record pickles in about a kilobyte instead of the
+result's, bit for bit; a lean result pickles in about 2 KB instead of the
 full record's ``O(N)`` bytes (0.6 MB for a 15,000-row PPML).
 """
 

@@ -218,7 +218,7 @@ def estimate_many(
     show_progress : draw a progress bar over the samples (default: on a terminal)
     lean : keep lean results (fixest's ``lean = TRUE``; :meth:`RegressionResults.lean`):
         coefficients, variances, fit statistics, summaries and tables, without the
-        row-level arrays (about 1 KB per fit instead of ``O(N)``); ``resid``,
+        row-level arrays (about 2 KB per fit instead of ``O(N)``); ``resid``,
         ``predict``, ``fixed_effects()``, ``with_vcov`` then raise
         :class:`~gravity.errors.LeanResultError`. Default False, as fixest's ``split=``:
         full results, whichever the engine
