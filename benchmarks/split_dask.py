@@ -27,6 +27,12 @@ Usage::
 
     python benchmarks/split_dask.py                       # 1000 products, 100 countries, 5 years
     python benchmarks/split_dask.py --products 100 --no-fixest
+    python benchmarks/split_dask.py --lean   # lean results in both engines
+
+``--lean`` makes both engines return lean results (fixest's ``lean = TRUE``: no
+row-level arrays; the coefficients and SEs are the same bits), so they are compared
+like with like; by default both return full results (fixest's ``split=`` returns full
+objects). The output names which.
 
 R fixest runs once per thread count of ``--fixest-threads`` (default 1 and 2: on a
 loaded machine its OpenMP threads can spend more CPU waiting than working).
@@ -37,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import resource
 import shutil
 import subprocess
@@ -143,6 +150,9 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="append the table to this markdown file")
     ap.add_argument("--chunk-size", type=int, default=None,
                     help="groups per Dask task (default: estimate_many's plan)")
+    ap.add_argument("--lean", action="store_true",
+                    help="lean results (no row-level arrays) in both engines, sequential "
+                         "and Dask (like with like); default: full results in both")
     args = ap.parse_args()
     env = dict(os.environ)  # for R: never the variables Dask sets for its workers
     warnings.simplefilter("ignore")
@@ -177,8 +187,12 @@ def main() -> None:
 
         t0, c0 = time.perf_counter(), time.process_time()
         seq = gravity.estimate_many(FORMULA, df, split="product", separation=sep,
-                                    numba_threads=args.numba_threads)
+                                    numba_threads=args.numba_threads, lean=args.lean)
         t_seq, c_seq = time.perf_counter() - t0, time.process_time() - c0
+        kind = "lean" if args.lean else "full"
+        size = np.mean([len(pickle.dumps(seq[j])) for j in range(min(20, len(seq)))])
+        lines.append(f"results: {kind} in both engines ({size / 1e3:,.1f} KB pickled per "
+                     f"product, the first 20)")
         lines.append(f"sequential gravity (separation {args.separation}, "
                      f"{args.numba_threads} numba thread(s)): {t_seq:.2f} s (CPU {c_seq:.1f} s), {len(seq.failed)} failed fits, "
                      f"peak RSS {peak_mib():.0f} MiB")
@@ -218,7 +232,8 @@ def main() -> None:
         client = Client(cluster)
         gravity.estimate_many(FORMULA, dataset=str(tmp / "ds"), split="product",
                               client=client, show_progress=False, separation=sep,
-                              chunk_size=args.chunk_size)  # warm-up of the workers
+                              chunk_size=args.chunk_size,
+                              lean=args.lean)  # warm-up of the workers
         t_start = time.perf_counter() - t0
         me = psutil.Process()
         cpu0 = sum(client.run(time.process_time).values())
@@ -226,7 +241,7 @@ def main() -> None:
         t0 = time.perf_counter()
         par = gravity.estimate_many(FORMULA, dataset=str(tmp / "ds"), split="product",
                                     client=client, separation=sep,
-                                    chunk_size=args.chunk_size)
+                                    chunk_size=args.chunk_size, lean=args.lean)
         t_dask = time.perf_counter() - t0
         c_dask = sum(client.run(time.process_time).values()) - cpu0
         c_main = sum(me.cpu_times()[:2]) - m0

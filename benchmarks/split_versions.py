@@ -12,6 +12,10 @@ a Parquet dataset (written once, shared by the runs). The versions alternate
 Usage::
 
     python benchmarks/split_versions.py --src /tmp/old/src --src src --products 300 --rounds 3
+    python benchmarks/split_versions.py --src /tmp/old/src --src src --lean  # lean where known
+
+Each version writes its own copy of the dataset (with its ``write_split_dataset``'s
+defaults) the first time it runs.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -29,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 FORMULA = "y ~ ln_dist + rta | exporter^year + importer^year"
 
 
-def child(products: int, ds: str) -> None:
+def child(products: int, ds: str, lean: bool = False) -> None:
     sys.path.insert(0, str(HERE))
     warnings.simplefilter("ignore")
     os.environ["PYTHONWARNINGS"] = "ignore"
@@ -43,6 +48,11 @@ def child(products: int, ds: str) -> None:
     from gravity.distributed import local_cluster, write_split_dataset
 
     numba.set_num_threads(1)
+    import inspect
+
+    # lean results in both engines where the version has them (like with like)
+    opts = {"lean": True} if lean and "lean" in inspect.signature(
+        gravity.estimate_many).parameters else {}
     df = make_panel(products, 100, 5, 0.3)
     if not Path(ds).exists():
         write_split_dataset(df, "product", ds)
@@ -52,16 +62,16 @@ def child(products: int, ds: str) -> None:
     cluster = local_cluster(n_workers=2, memory_limit="4GiB")
     client = Client(cluster)
     gravity.estimate_many(FORMULA, dataset=ds, split="product", client=client,
-                          show_progress=False, separation=sep)
+                          show_progress=False, separation=sep, **opts)
     me = psutil.Process()
     c0, t0 = time.process_time(), time.perf_counter()
     seq = gravity.estimate_many(FORMULA, df, split="product", separation=sep,
-                                numba_threads=1)
+                                numba_threads=1, **opts)
     c_seq, t_seq = time.process_time() - c0, time.perf_counter() - t0
     w0 = sum(client.run(time.process_time).values())
     m0, t0 = sum(me.cpu_times()[:2]), time.perf_counter()
     par = gravity.estimate_many(FORMULA, dataset=ds, split="product", client=client,
-                                show_progress=False, separation=sep)
+                                show_progress=False, separation=sep, **opts)
     t_dask = time.perf_counter() - t0
     c_w = sum(client.run(time.process_time).values()) - w0
     c_m = sum(me.cpu_times()[:2]) - m0
@@ -70,7 +80,8 @@ def child(products: int, ds: str) -> None:
                for a, b in zip(par, seq, strict=True))
     print(json.dumps({"seq_ms": 1e3 * c_seq / products, "workers_ms": 1e3 * c_w / products,
                       "main_ms": 1e3 * c_m / products, "t_seq": t_seq, "t_dask": t_dask,
-                      "same": same, "load": os.getloadavg()[0]}), flush=True)
+                      "same": same, "lean": bool(opts), "load": os.getloadavg()[0]}),
+          flush=True)
     client.close()
     cluster.close()
 
@@ -81,16 +92,20 @@ def main() -> None:
                     help="a version's src folder (twice: A, then B)")
     ap.add_argument("--products", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--lean", action="store_true",
+                    help="lean results in both engines, in the versions that have them")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.products, args.child)
+        child(args.products, args.child, args.lean)
         return
     import tempfile
 
     import numpy as np
 
-    ds = str(Path(tempfile.mkdtemp(prefix="gravity-split-versions-")) / "ds")
+    # one dataset per version, written by its own write_split_dataset (its defaults)
+    root = Path(tempfile.mkdtemp(prefix="gravity-split-versions-"))
+    ds = {src: str(root / f"ds{i}") for i, src in enumerate(args.src)}
     runs: dict[str, list[dict]] = {s: [] for s in args.src}
     print(f"uptime before: {os.popen('uptime').read().strip()}")
     for r in range(args.rounds):
@@ -98,7 +113,8 @@ def main() -> None:
             env = {**os.environ, "PYTHONPATH": str(Path(src).resolve()),
                    "NUMBA_NUM_THREADS": "1"}
             out = subprocess.run([sys.executable, __file__, "--src", src, "--products",
-                                  str(args.products), "--child", ds], env=env,
+                                  str(args.products), "--child", ds[src]]
+                                 + (["--lean"] if args.lean else []), env=env,
                                  capture_output=True, text=True, check=False)
             line = [x for x in out.stdout.splitlines() if x.startswith("{")]
             if not line:
@@ -117,6 +133,7 @@ def main() -> None:
               f"(workers + this process) / sequential {np.mean((work + main_) / seq):.3f}; "
               f"collections identical: {all(x['same'] for x in v)}")
     print(f"uptime after: {os.popen('uptime').read().strip()}")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -305,3 +305,41 @@ def test_results_travel_as_one_buffer(panel, tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "fit_groups", lambda *a: [[(lambda: 0)]])
     odd = engine._task(groups[:1], [0], **kwargs)
     assert isinstance(odd, list) and engine._unship(odd) == odd
+
+
+def assert_same_numbers(full: gravity.MultipleResults, lean: gravity.MultipleResults
+                        ) -> None:
+    """A lean collection holds lean results with the full collection's numbers."""
+    assert lean.keys == full.keys
+    for (_, rf), (_, rl) in zip(full.items(), lean.items(), strict=True):
+        assert type(rf) is type(rl)
+        if isinstance(rf, FailedFit):
+            assert (rf.error_type, rf.message) == (rl.error_type, rl.message)
+            continue
+        assert rl.is_lean and not rf.is_lean
+        assert str(rl.summary()) == str(rf.summary())
+        pd.testing.assert_frame_equal(rl.vcov, rf.vcov, check_exact=True)
+    for table in ("coef", "se", "models"):
+        pd.testing.assert_frame_equal(getattr(lean, table)(), getattr(full, table)(),
+                                      check_exact=True)
+    pd.testing.assert_frame_equal(lean.tidy(), full.tidy(), check_exact=True)
+
+
+@pytest.mark.parametrize("model, formula, kw", [
+    ("ppml", FORMULA, {}),
+    ("ols", "ln_dist ~ csw(rta, x) | exporter", {"vcov": "hetero"}),
+    ("logit", "b ~ ln_dist + rta | exporter", {"vcov": {"CRV1": "importer"}}),
+])
+def test_lean_collections_sequential_and_dask(panel, client, model, formula, kw):
+    """lean=True gives the full collection's numbers, in this process and on Dask
+    (where the results are made lean on the workers), and the Dask lean collection
+    is the sequential lean one."""
+    data = panel.assign(b=(panel["y"] > panel["y"].median()).astype(float))
+    full = gravity.estimate_many(formula, data, model=model, split="product", **kw)
+    seq = gravity.estimate_many(formula, data, model=model, split="product", lean=True,
+                                **kw)
+    par = gravity.estimate_many(formula, data, model=model, split="product", lean=True,
+                                client=client, **kw)
+    assert_same_numbers(full, seq)
+    assert_same_numbers(full, par)
+    assert all(r.is_lean for r in par)

@@ -110,3 +110,24 @@ def test_every_model_fits_the_plain_frames(tmp_path, model, formula, options):
         assert np.array_equal(x.params.to_numpy(), y.params.to_numpy())
         assert np.array_equal(x.bse.to_numpy(), y.bse.to_numpy())
         assert x.resid.index.equals(y.resid.index)
+
+
+@pytest.mark.parametrize("compression", [None, "snappy", "zstd"])
+def test_written_compression_reads_back_the_same_frame(tmp_path, compression):
+    """write_split_dataset stores its groups uncompressed unless told otherwise (the
+    cheapest to decode, benchmarks/results/split_dask.md); any compression reads back
+    the same frame, bit for bit."""
+    import pyarrow.parquet as pq
+
+    from gravity.distributed import read_group, write_split_dataset
+
+    df = BASE.assign(g=[1, 2, 1, 2, 2], x=RNG.normal(size=5))
+    kw = {} if compression is None else {"compression": compression}
+    groups = write_split_dataset(df, "g", tmp_path / "ds", **kw)
+    for g in groups:
+        meta = pq.ParquetFile(Path(g.path) / "part-0.parquet").metadata
+        codecs = {meta.row_group(0).column(j).compression
+                  for j in range(meta.num_columns)}
+        assert codecs == {(compression or "uncompressed").upper()}
+        pd.testing.assert_frame_equal(read_group(g, "g"), df[df["g"] == g.value],
+                                      check_exact=True)

@@ -127,3 +127,10 @@ class DroppedObservationsWarning(GravityWarning):
 
 class DataTypeError(InputError, TypeError):
     """An argument of the wrong type (e.g. data that is not a DataFrame)."""
+
+
+class LeanResultError(GravityError, RuntimeError):
+    """A method that needs the estimation sample's rows (residuals, fitted values,
+    fixed effects, another variance...) was called on a lean result (``lean=True``,
+    fixest's ``lean = TRUE``), which keeps only the coefficients, their variance and
+    the fit statistics: refit with ``lean=False`` for it."""

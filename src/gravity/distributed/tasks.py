@@ -205,11 +205,12 @@ def failed_group(group: SplitGroup, column: str, specs: Sequence[ModelSpec],
 
 def fit_groups(groups: Sequence[SplitGroup], ids: Sequence[int], column: str,
                specs: Sequence[ModelSpec], model: str, options: dict[str, Any],
-               numba_threads: int | None = None, columns: set[str] | None = None
-               ) -> list[list[tuple[FitKey, Entry]]]:
+               numba_threads: int | None = None, columns: set[str] | None = None,
+               lean: bool = False) -> list[list[tuple[FitKey, Entry]]]:
     """The task of a chunk: read and fit each group in turn (on a worker, or in this
     process for the sequential engine reading a dataset); one list of entries per
-    group, a group that cannot be read recorded alone."""
+    group, a group that cannot be read recorded alone; ``lean``: lean results (made
+    lean on the worker, so that only about 2 KB per fit travels back)."""
     out: list[list[tuple[FitKey, Entry]]] = []
     with thread_limits(numba_threads):
         for group, i in zip(groups, ids, strict=True):
@@ -218,5 +219,6 @@ def fit_groups(groups: Sequence[SplitGroup], ids: Sequence[int], column: str,
             except Exception as exc:  # an unreadable partition: this group only
                 out.append(failed_group(group, column, specs, i, exc))
                 continue
-            out.append(fit_sample(frame, specs, model, options, column, group.value, i))
+            out.append(fit_sample(frame, specs, model, options, column, group.value, i,
+                                  lean=lean))
     return out

@@ -5,6 +5,9 @@ One class per kind: :class:`LinearResults` (OLS, LPM), :class:`PoissonResults`
 :class:`RegressionResults`. A result holds an immutable :class:`FitRecord` and its
 variance; statistics are computed once and cached; :meth:`with_vcov` returns an
 object of the same class; nothing of the caller's DataFrame is kept.
+
+:meth:`RegressionResults.lean`: the same numbers without the row-level arrays
+(fixest's ``lean = TRUE``; :mod:`gravity.estimation.lean`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationError, GravityWarning, InputError, MissingColumnError
+from ..errors import (
+    EstimationError,
+    GravityWarning,
+    InputError,
+    LeanResultError,
+    MissingColumnError,
+)
 from ..hdfe.recover import recover_fixed_effects
 from ..hdfe.slopes import recover_with_slopes
 from ..inference.bootstrap import WildBootstrap
@@ -38,6 +47,7 @@ from ..inference.vcov import (
 )
 from ..inference.wald import WaldTest, wald_test
 from .design import regressor_columns
+from .lean import LeanExtra, LeanRecord, lean_message, lean_record
 from .record import FitRecord, LoglikFromDeviance
 from .summary import REASONS, Summary
 from .terms import make_panel
@@ -69,6 +79,30 @@ class RegressionResults:
     @property
     def model(self) -> str:
         return self._record.kind
+
+    @property
+    def is_lean(self) -> bool:
+        """True for a lean result (:meth:`lean`): no row-level arrays."""
+        return isinstance(self._record, LeanRecord)
+
+    def lean(self) -> RegressionResults:
+        """This result without its row-level arrays (fixest's ``lean = TRUE``), same
+        class. Kept bit for bit: coefficients, this result's variance (``bse``, t, p,
+        ``conf_int``, ``n_clusters``), ``nobs``, dropped-row counts, fit statistics
+        (log-likelihoods evaluated now, while the outcome is there), ``summary()``,
+        ``tidy()``, ``etable``, ``warnings``, ``wald_test``, ``delta_method``. The
+        methods that need the rows (``resid``, ``fittedvalues``, ``predict``,
+        ``fixed_effects()``, ``with_vcov``, ``in_sample``, ``dropped_rows``) raise
+        :class:`~gravity.errors.LeanResultError` (:mod:`gravity.estimation.lean`)."""
+        if self.is_lean:
+            return self
+        stats = {k: self._stat(k) for k in self._record.stats}
+        return type(self)(lean_record(self._record, stats), self._vr, self._spec, self._ssc)
+
+    def _need_rows(self, what: str) -> None:
+        """Raise :class:`LeanResultError` for ``what`` on a lean result."""
+        if self.is_lean:
+            raise LeanResultError(lean_message(f"{type(self).__name__}.{what}"))
 
     @property
     def formula(self) -> str:
@@ -118,11 +152,15 @@ class RegressionResults:
 
     @property
     def extra(self) -> dict[str, Any]:
-        return dict(self._record.extra)
+        """Model-specific details (a lean result's: without its row-level entries,
+        reading one raises :class:`LeanResultError`)."""
+        e = self._record.extra
+        return e.copy() if isinstance(e, LeanExtra) else dict(e)
 
     @property
     def in_sample(self) -> np.ndarray:
         """Boolean mask over the input rows: True for the rows used in estimation."""
+        self._need_rows("in_sample")
         return self._record.mask.copy()
 
     def _stat(self, name: str) -> float | None:
@@ -232,7 +270,12 @@ class RegressionResults:
                   data: pd.DataFrame | None = None) -> RegressionResults:
         """The same fit with another variance estimator or small-sample correction
         (same class). Clustering by a column that is neither a fixed effect nor the
-        fit's cluster variable needs ``data=``, the estimation data."""
+        fit's cluster variable needs ``data=``, the estimation data. A lean result
+        (:meth:`lean`) keeps only its own variance: called without arguments it is
+        returned as it is, anything else raises :class:`LeanResultError`."""
+        if self.is_lean and vcov is None and ssc is None and data is None:
+            return self
+        self._need_rows("with_vcov()")
         spec = parse_vcov(vcov, self._record.fe_terms, self._record.settings.panel_id) \
             if vcov is not None else self._spec
         rule = resolve_ssc(ssc) if ssc is not None else self._ssc
@@ -287,12 +330,14 @@ class RegressionResults:
     def dropped_rows(self) -> dict[str, pd.Index]:
         """Labels of the input rows dropped, by reason (``missing``, ``singleton``,
         ``separated_fe``, ``separated_simplex``, ``separated_relu``, ...)."""
+        self._need_rows("dropped_rows")
         idx = self._record.input_index
         return {k: idx[v] for k, v in self._record.dropped_positions.items()}
 
     @property
     def separated(self) -> pd.Index:
         """Labels of the input rows dropped as separated (any method)."""
+        self._need_rows("separated")
         parts = [v for k, v in self.dropped_rows.items() if k.startswith("separated")]
         if not parts:
             return self._record.input_index[:0]
@@ -301,11 +346,14 @@ class RegressionResults:
     @property
     def resid(self) -> pd.Series:
         """Response residuals ``y - fitted`` on the estimation sample."""
+        self._need_rows("resid")
         r = self._record
         return pd.Series(r.y - r.fitted, index=r.index)
 
     @property
     def fittedvalues(self) -> pd.Series:
+        """Fitted means ``g^{-1}(eta)`` on the estimation sample."""
+        self._need_rows("fittedvalues")
         r = self._record
         return pd.Series(r.fitted, index=r.index)
 
@@ -394,6 +442,7 @@ class RegressionResults:
         every fixed effect but the first is normalised so that its first level is zero.
         Varying slopes come as ``fe[[x]]`` entries (fixest's names): one slope per group.
         """
+        self._need_rows("fixed_effects()")
         r = self._record
         out = {"^".join(term): pd.Series(self._fe_values[q], index=r.fe_levels[q])
                for q, term in enumerate(r.fe_terms)}
@@ -416,6 +465,7 @@ class RegressionResults:
         """
         if type not in ("response", "link"):
             raise ValueError("type must be 'response' or 'link'")
+        self._need_rows("predict()")
         r = self._record
         if newdata is None:
             eta = r.eta
@@ -551,6 +601,7 @@ class LinearResults(RegressionResults):
         ``"webb"``; all ``2^G`` sign patterns when fewer than ``B``); ``impose_null``:
         WCR (default) or WCU; ``bootstrap_type``: ``"11"``, ``"13"``, ``"31"``, ``"33"``.
         """
+        self._need_rows("wildboottest()")
         return wild_bootstrap(self, param, cluster, B, weights_type, impose_null,
                               bootstrap_type, seed, data)
 
