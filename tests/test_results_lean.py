@@ -185,3 +185,27 @@ def test_lean_pickle_does_not_grow_with_the_sample():
         sizes[n] = (len(pickle.dumps(res)), len(pickle.dumps(res.lean())))
     assert sizes[20][0] > 3 * sizes[10][0]  # full: about 4x the rows
     assert sizes[20][1] < 4000 and sizes[20][1] - sizes[10][1] < 200
+
+
+@pytest.mark.parametrize("call", [
+    lambda d, **k: gravity.ols(f"ln_dist ~ rta + x | {FE2}", d, vcov="hetero", **k),
+    lambda d, **k: gravity.lpm("b ~ rta + x | exporter", d, vcov="hetero", **k),
+    lambda d, **k: gravity.ppml(f"y ~ ln_dist + rta | {FE2}", d, vcov={"CRV1": "exporter"},
+                                **k),
+    lambda d, **k: gravity.ppml("y ~ ln_dist + rta | exporter + importer", d,
+                                vcov="hetero", bias_correction="two-way", **k),
+    lambda d, **k: gravity.feglm("y ~ ln_dist + rta | exporter", d, "poisson", **k),
+    lambda d, **k: gravity.logit("b ~ ln_dist + rta | exporter", d, vcov="hetero", **k),
+    lambda d, **k: gravity.feglm("ln_dist ~ rta + x | exporter", d, "gaussian", **k),
+], ids=["ols", "lpm", "ppml", "ppml bias-corrected", "feglm", "logit", "feglm gaussian"])
+def test_lean_option_of_the_single_fits(panel, call):
+    """``lean=True`` on a fit function is the full result made lean: same class, same
+    numbers, no rows."""
+    full = call(panel)
+    lean = call(panel, lean=True)
+    assert lean.is_lean and not full.is_lean and type(lean) is type(full)
+    pd.testing.assert_series_equal(lean.params, full.params, check_exact=True)
+    pd.testing.assert_series_equal(lean.bse, full.bse, check_exact=True)
+    assert lean.nobs == full.nobs
+    with pytest.raises(LeanResultError):
+        _ = lean.resid

@@ -71,6 +71,7 @@ def feglm(
     panel_id: Any = None,
     exposure: Any = None,
     verbose: bool = False,
+    lean: bool = False,
 ) -> RegressionResults:
     """A GLM with any number of high-dimensional fixed effects.
 
@@ -106,6 +107,10 @@ def feglm(
         (:class:`ConvergenceError`, also when the demeaning does not converge)
     verbose : log every IRLS iteration (deviance, relative change, largest coefficient
         change, step halvings) on stderr
+    lean : return the result without its row-level arrays (fixest's ``lean = TRUE``:
+        :meth:`~gravity.estimation.results.RegressionResults.lean`): the same
+        coefficients, variance, statistics and tables; the methods that need the rows
+        raise :class:`~gravity.errors.LeanResultError`
     """
     fam = get_family(family)
     if fam.name == "ols":
@@ -114,15 +119,16 @@ def feglm(
         return ols(formula, data, vcov=vcov, weights=weights, ssc=ssc, missing=missing,
                    drop_singletons=drop_singletons, fixef_tol=fixef_tol,
                    fixef_maxiter=fixef_maxiter, on_nonconvergence=on_nonconvergence,
-                   demean_method=demean_method, panel_id=panel_id)
+                   demean_method=demean_method, panel_id=panel_id, lean=lean)
     settings = IRLSSettings(tol=tol, maxiter=maxiter, beta_tol=beta_tol,
                             on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
     methods = separation_methods(separation)
     with first_compile_notice(), irls_log(verbose), single_blas_thread():
-        return with_warnings(lambda: _feglm(formula, data, fam, vcov, weights, offset, ssc,
-                                            methods, missing, drop_singletons, settings,
-                                            config, panel_id, exposure))
+        res = with_warnings(lambda: _feglm(formula, data, fam, vcov, weights, offset, ssc,
+                                           methods, missing, drop_singletons, settings,
+                                           config, panel_id, exposure))
+    return res.lean() if lean else res
 
 
 def _feglm(formula: str, data: pd.DataFrame, fam: Family, vcov: Any, weights: Any,
@@ -323,6 +329,7 @@ def ppml(
     verbose: bool = False,
     bias_correction: bool | str | None = None,
     bias_variance: str = "auto",
+    lean: bool = False,
 ) -> PoissonResults:
     """PPML with any number of high-dimensional fixed effects: :func:`feglm` with the
     Poisson family (see its parameters). The outcome must be non-negative (zeros kept).
@@ -334,6 +341,8 @@ def ppml(
     variance clustered by pair -- or exporter-time and importer-time -- variance only);
     ``True`` reads the model from the number of fixed effects. ``bias_variance``:
     ``"auto"``, ``"exact"`` or ``"approx"`` (the authors' large-N approximation).
+    ``lean``: the result without its row-level arrays (see :func:`feglm`), made lean
+    after the correction.
     """
     if bias_correction not in (None, False, True, "auto", "three-way", "two-way"):
         raise InputError(f"bias_correction must be True, 'three-way' or 'two-way' (or None), "
@@ -348,17 +357,18 @@ def ppml(
                 on_nonconvergence=on_nonconvergence, demean_method=demean_method,
                 panel_id=panel_id, exposure=exposure, verbose=verbose)
     assert isinstance(res, PoissonResults)
-    if bias_correction is None or bias_correction is False:
-        return res
-    from .ppml_bias import ppml_bias_correct
+    if bias_correction is not None and bias_correction is not False:
+        from .ppml_bias import ppml_bias_correct
 
-    model = bias_correction if isinstance(bias_correction, str) and \
-        bias_correction != "auto" else None
-    return ppml_bias_correct(res, variance=bias_variance, model=model)
+        model = bias_correction if isinstance(bias_correction, str) and \
+            bias_correction != "auto" else None
+        res = ppml_bias_correct(res, variance=bias_variance, model=model)
+    return res.lean() if lean else res
 
 
 def _binary(family: str, formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
     bias_correction = kwargs.pop("bias_correction", None)
+    lean = bool(kwargs.pop("lean", False))
     kwargs.setdefault("tol", 1e-10)
     kwargs.setdefault("maxiter", 200)
     kwargs.setdefault("fixef_tol", 1e-10)
@@ -368,13 +378,14 @@ def _binary(family: str, formula: str, data: pd.DataFrame, **kwargs: Any) -> Bin
     if bias_correction is not None:
         from .bias import bias_correct
 
-        return bias_correct(res, panel_structure=bias_correction)
-    return res
+        res = bias_correct(res, panel_structure=bias_correction)
+    return res.lean() if lean else res
 
 
 def logit(formula: str, data: pd.DataFrame, **kwargs: Any) -> BinaryResults:
     """Fixed-effect logit, ``P(y = 1) = 1 / (1 + exp(-eta))``: :func:`feglm` with the
-    logit family (``bias_correction="classic"``/``"network"``: :func:`bias_correct`)."""
+    logit family (``bias_correction="classic"``/``"network"``: :func:`bias_correct`;
+    ``lean=True``: made lean after it)."""
     return _binary("logit", formula, data, **kwargs)
 
 

@@ -45,6 +45,7 @@ def ols(
     on_nonconvergence: str = "warn",
     demean_method: str = "cg",
     panel_id: Any = None,
+    lean: bool = False,
 ) -> LinearResults:
     """OLS/WLS with any number of high-dimensional fixed effects.
 
@@ -69,28 +70,30 @@ def ols(
     on_nonconvergence : ``"warn"`` or ``"raise"`` when the demeaning does not converge
     panel_id : ``(unit, time)`` columns of the panel: for ``l()``/``f()`` lags and
         leads and the ``"NW"``/``"DK"`` variances (fixest's ``panel.id``)
+    lean : return the result without its row-level arrays (fixest's ``lean = TRUE``;
+        :meth:`~gravity.estimation.results.RegressionResults.lean`)
     """
     return _least_squares(formula, data, vcov, weights, ssc, missing, drop_singletons,
                           fixef_tol, fixef_maxiter, on_nonconvergence, demean_method,
-                          binary=False, panel_id=panel_id)
+                          binary=False, panel_id=panel_id, lean=lean)
 
 
 def lpm(formula: str, data: pd.DataFrame, vcov: Any = None, weights: Any = None,
         ssc: SSC | str | dict | None = None, missing: str = "raise",
         drop_singletons: bool = True, fixef_tol: float = 1e-8, fixef_maxiter: int = 10_000,
         on_nonconvergence: str = "warn", demean_method: str = "cg",
-        panel_id: Any = None) -> LinearResults:
+        panel_id: Any = None, lean: bool = False) -> LinearResults:
     """Linear probability model with high-dimensional fixed effects: :func:`ols` on a
     0/1 outcome (checked: :class:`InputError` naming the rows otherwise)."""
     return _least_squares(formula, data, vcov, weights, ssc, missing, drop_singletons,
                           fixef_tol, fixef_maxiter, on_nonconvergence, demean_method,
-                          binary=True, panel_id=panel_id)
+                          binary=True, panel_id=panel_id, lean=lean)
 
 
 def _least_squares(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any,
                    missing: str, drop_singletons: bool, fixef_tol: float,
                    fixef_maxiter: int, on_nonconvergence: str, demean_method: str,
-                   binary: bool, panel_id: Any = None) -> LinearResults:
+                   binary: bool, panel_id: Any = None, lean: bool = False) -> LinearResults:
     settings = IRLSSettings(on_nonconvergence=on_nonconvergence)
     config = DemeanConfig(tol=fixef_tol, maxiter=fixef_maxiter, method=demean_method)
     with first_compile_notice(), single_blas_thread():
@@ -98,7 +101,7 @@ def _least_squares(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ss
                                          drop_singletons, settings, config, binary=binary,
                                          panel_id=panel_id))
     assert isinstance(res, LinearResults)
-    return res
+    return res.lean() if lean else res
 
 
 def _ols(formula: str, data: pd.DataFrame, vcov: Any, weights: Any, ssc: Any, missing: str,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -85,7 +85,7 @@ class RegressionResults:
         """True for a lean result (:meth:`lean`): no row-level arrays."""
         return isinstance(self._record, LeanRecord)
 
-    def lean(self) -> RegressionResults:
+    def lean(self) -> Self:
         """This result without its row-level arrays (fixest's ``lean = TRUE``), same
         class. Kept bit for bit: coefficients, this result's variance (``bse``, t, p,
         ``conf_int``, ``n_clusters``), ``nobs``, dropped-row counts, fit statistics
