@@ -41,7 +41,8 @@ HYPS = (("BRI entry", "bri_ij + ln_tariff + fd_x_dist_c", "bri_ij"),
         ("pecking order", "fd_x_dist + fd_x_size + ln_tariff", "fd_x_dist"))
 
 
-def world_rows(seed: int, countries: int, years: range, deriv: bool) -> list[dict]:
+def world_rows(seed: int, countries: int, years: range, deriv: bool,
+               lev: bool = False) -> list[dict]:
     from margins_montecarlo import _world
 
     from gravity.estimation import average_partial_effects, bias_correct, feglm_binary
@@ -75,6 +76,8 @@ def world_rows(seed: int, countries: int, years: range, deriv: bool) -> list[dic
                "b": float(a.attrs["bias"][term]),
                "ape_mle": float(a0.loc[term, "estimate"]),
                "se_ape_mle": float(a0.loc[term, "std_error"])}
+        if lev:
+            row.update(_leverage_ses(r, rc, term))
         if deriv:
             k = list(r.params.index).index(term)
             beta0 = r.record.beta.copy()
@@ -94,8 +97,63 @@ def world_rows(seed: int, countries: int, years: range, deriv: bool) -> list[dic
             jbc = np.linalg.solve(s.T, g)
             row.update(s_kk=float(s[k, k]), se_full=float(np.sqrt(g @ v_mle @ g)),
                        se_jbc=float(np.sqrt(jbc @ v_bc @ jbc)))
+            if lev:
+                for kind in ("lev1", "lev3"):
+                    vm, vb = row.pop(f"_V_mle_{kind}"), row.pop(f"_V_bc_{kind}")
+                    row[f"se_full_{kind}"] = float(np.sqrt(g @ vm @ g))
+                    row[f"se_jbc_{kind}"] = float(np.sqrt(jbc @ vb @ jbc))
+        for key in [key for key in row if key.startswith("_")]:
+            row.pop(key)
         row["seconds"] = time.time() - t0
         out.append(row)
+    return out
+
+
+def _fit_arrays(res) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``v`` (scores in eta), ``w`` (IRLS weights), ``xt`` and ``(X~'WX~)^{-1}`` of a
+    binary fit, as :mod:`gravity.estimation.apes` builds them."""
+    r = res.record
+    fam = r.family
+    h = fam.score_factor(r.eta)
+    w = r.prior_weights * np.maximum(fam.mu_eta(r.eta), 1e-300) * h
+    v = r.prior_weights * h * (r.y - fam.inverse_link(r.eta))
+    bread = np.linalg.inv((r.xt * w) @ r.xt.T)
+    return v, w, r.xt, bread
+
+
+def _leverage_ses(r, rc, term: str) -> dict:
+    """Leverage-corrected pair-clustered SEs (one-sided: Weidner-Zylkin; two-sided:
+    Mancl-DeRouen / CV3-type), ``G/(G-1)``, of the MLE's coefficient, the corrected
+    coefficient and the corrected APE; plus the full matrices (``_V_*``) for the
+    whole-map delta method."""
+    from gravity.estimation.apes import _ape_parts
+    from gravity.inference.cluster_leverage import cluster_meat, inflated_scores
+
+    out: dict = {}
+    cl = r.record.fe_codes[2]
+    g = int(cl.max()) + 1
+    adj = g / (g - 1.0)
+    k = list(r.params.index).index(term)
+    t0 = time.time()
+    for tag, fit in (("mle", r), ("bc", rc)):
+        v, w, xt, bread = _fit_arrays(fit)
+        vt = inflated_scores(v, w, xt, bread, list(fit.record.fe_codes), 2)
+        a = xt.T @ bread
+        for kind, vi, two in (("plain", None, False), ("lev1", vt, False), ("lev3", vt, True)):
+            vm = adj * cluster_meat(a, v, vi, cl, two)
+            out[f"se_{tag}_{kind}"] = float(np.sqrt(vm[k, k]))
+            out[f"_V_{tag}_{kind}"] = vm
+        if tag == "bc":
+            names = [n for n in fit.record.names if n != "(Intercept)"]
+            X = fit.record.X
+            is_bin = np.array([np.isin(X[:, j], (0.0, 1.0)).all() for j in range(X.shape[1])])
+            _, infl, v2, _ = _ape_parts(fit, names, X, is_bin, True, "network")
+            j = names.index(term)
+            for kind, vi, two in (("plain", None, False), ("lev1", vt, False),
+                                  ("lev3", vt, True)):
+                vm = adj * cluster_meat(infl[:, [j]], v2, vi, cl, two)
+                out[f"se_ape_{kind}"] = float(np.sqrt(vm[0, 0]))
+    out["lev_seconds"] = time.time() - t0
     return out
 
 
@@ -161,6 +219,7 @@ def main() -> None:
     ap.add_argument("--first-year", type=int, default=2008)
     ap.add_argument("--last-year", type=int, default=2020)
     ap.add_argument("--deriv", action="store_true")
+    ap.add_argument("--lev", action="store_true", help="leverage-corrected variances")
     ap.add_argument("--jsonl", default="margins_ape_se.jsonl")
     ap.add_argument("--summarise", nargs="*", help="JSON-lines files to summarise")
     a = ap.parse_args()
@@ -172,7 +231,7 @@ def main() -> None:
     lo, hi = (int(v) for v in a.seeds.split(":"))
     years = range(a.first_year, a.last_year + 1)
     for seed in range(lo, hi):  # worlds, one at a time (one core)
-        rows = world_rows(seed, a.countries, years, a.deriv)
+        rows = world_rows(seed, a.countries, years, a.deriv, a.lev)
         with open(a.jsonl, "a") as fh:
             fh.write("".join(json.dumps(r) + "\n" for r in rows))
         print(seed, [(r["hyp"], round(r["ape"] / r["se_ape"], 3)) for r in rows], flush=True)

@@ -175,6 +175,33 @@ def _delta(res: BinaryResults, names: list[str], cols: list[int], is_bin: np.nda
 
 def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.ndarray,
                 correct: bool, structure: str, vcov: str | None) -> pd.DataFrame:
+    est, infl, v, extra = _ape_parts(res, names, X, is_bin, correct, structure)
+    gamma = infl * v[:, None]
+    p = len(names)
+    r = res.record
+    spec = res._spec
+    if vcov is None and spec.kind == "CRV1" and len(spec.clusters) == 1:
+        known = dict(zip(r.fe_terms, r.fe_codes, strict=True))
+        known.update(r.cluster_map)
+        codes = known[spec.clusters[0]]
+        g = int(codes.max()) + 1
+        sums = np.zeros((g, p))
+        np.add.at(sums, codes, gamma)
+        vmat = sums.T @ sums * g / (g - 1.0)
+        extra["clusters"] = g
+    elif vcov in (None, "hetero"):
+        vmat = gamma.T @ gamma
+    else:
+        raise ValueError("vcov must be None (the fit's clusters) or 'hetero'")
+    return _tidy(names, est, vmat, extra)
+
+
+def _ape_parts(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.ndarray,
+               correct: bool, structure: str
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """The (corrected) APEs, the influence rows ``a_i = n^{-1} (x~_i' (H / n)^{-1} J -
+    P Psi_i)`` (N, p) and the score residuals ``v`` (N,) of ``Gamma_i = a_i v_i``
+    (module docstring), and the table's ``attrs``."""
     r = res.record
     fam = r.family
     eta, y, pw = r.eta, r.y, r.prior_weights
@@ -238,19 +265,5 @@ def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.
         extra["bias"] = pd.Series(b, index=names)
         extra["panel_structure"] = structure
     hess = (r.xt * w) @ r.xt.T
-    gamma = (mx_all @ np.linalg.solve(hess / n, jac) - p_psi) * (v / n)[:, None]
-    spec = res._spec
-    if vcov is None and spec.kind == "CRV1" and len(spec.clusters) == 1:
-        known = dict(zip(r.fe_terms, r.fe_codes, strict=True))
-        known.update(r.cluster_map)
-        codes = known[spec.clusters[0]]
-        g = int(codes.max()) + 1
-        sums = np.zeros((g, p))
-        np.add.at(sums, codes, gamma)
-        vmat = sums.T @ sums * g / (g - 1.0)
-        extra["clusters"] = g
-    elif vcov in (None, "hetero"):
-        vmat = gamma.T @ gamma
-    else:
-        raise ValueError("vcov must be None (the fit's clusters) or 'hetero'")
-    return _tidy(names, est, vmat, extra)
+    infl = (mx_all @ np.linalg.solve(hess / n, jac) - p_psi) / n
+    return est, infl, v, extra
