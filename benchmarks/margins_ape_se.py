@@ -43,7 +43,7 @@ HYPS = (("BRI entry", "bri_ij + ln_tariff + fd_x_dist_c", "bri_ij"),
 
 def world_rows(seed: int, countries: int, years: range, deriv: bool,
                lev: bool = False, coverage: bool = False) -> list[dict]:
-    from margins_montecarlo import _world
+    from margins_montecarlo import _world, true_entry_effects
 
     from gravity.estimation import average_partial_effects, bias_correct, feglm_binary
     from gravity.estimation.bias import REFIT_FIXEF_TOL, _model_data
@@ -70,13 +70,7 @@ def world_rows(seed: int, countries: int, years: range, deriv: bool,
         a = average_partial_effects(rc)
         a0 = average_partial_effects(r, bias_correction=False)
         kept = r.in_sample
-        if term == "bri_ij":  # the true APE on the estimation sample (margins_montecarlo.py)
-            lam0 = lam[kept] * np.exp(-p0.bri_entry * d["bri_ij"].to_numpy()[kept])
-            ape_true = float(np.mean(np.exp(-lam0) - np.exp(-lam0 * np.exp(p0.bri_entry))))
-            coef_true = p0.bri_entry
-        else:
-            ape_true = float(p0.fd_dist_entry * np.mean(lam[kept] * np.exp(-lam[kept])))
-            coef_true = p0.fd_dist_entry
+        ape_true, coef_true = true_entry_effects(term, lam, kept, d, p0)
         row = {"seed": seed, "countries": countries, "hyp": hyp, "n": int(rc.nobs),
                "design": "coverage" if coverage else "null", "ape_true": ape_true,
                "coef_true": coef_true,

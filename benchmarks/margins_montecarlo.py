@@ -39,9 +39,13 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from gravity.simulate import SimParams
 
 
 def logit_panel(rng: np.random.Generator, n: int, t: int, beta: float = 1.0) -> pd.DataFrame:
@@ -85,6 +89,19 @@ def part_bias(reps: int, n: int, t: int, seed: int = 0) -> pd.DataFrame:
 COUNT_CONTROLS = ["ln_gdp_o", "ln_gdp_o_sq"]
 PAIR_CONTROLS = ["ln_tariff", "fd_x_dist_c"]
 
+
+
+def true_entry_effects(term: str, lam: np.ndarray, kept: np.ndarray, d: pd.DataFrame,
+                       p: SimParams) -> tuple[float, float]:
+    """The true average partial effect on P(X > 0) and the true cloglog coefficient of
+    ``term`` on the estimation sample ``kept`` (``lam`` the world's exact lambda): for
+    the BRI dummy the mean change in ``P = 1 - exp(-lambda)`` when it switches on; for
+    the fd x dist interaction its coefficient times the mean of ``lambda exp(-lambda)``."""
+    if term == "bri_ij":
+        lam0 = lam[kept] * np.exp(-p.bri_entry * d["bri_ij"].to_numpy()[kept])
+        ape = float(np.mean(np.exp(-lam0) - np.exp(-lam0 * np.exp(p.bri_entry))))
+        return ape, p.bri_entry
+    return float(p.fd_dist_entry * np.mean(lam[kept] * np.exp(-lam[kept]))), p.fd_dist_entry
 
 def _world(seed: int, params, countries: int, years: range):
     from gravity.simulate import add_structural_covariates, simulate_world
@@ -331,14 +348,7 @@ def replicate_defaults(seed: int, params, countries: int, years: range) -> list[
         rows.append(_row(f"{hyp} (LPM)", _rows_of(lp, term), "", term, np.nan))
         spec = entry_spec(None)
         fit = _entry_fit(spec, formula, d, [term], vp)
-        kept = fit.in_sample
-        if term == "bri_ij":
-            lam0 = lam[kept] * np.exp(-p.bri_entry * d["bri_ij"].to_numpy()[kept])
-            ape_true = float(np.mean(np.exp(-lam0) - np.exp(-lam0 * np.exp(p.bri_entry))))
-            coef_true = p.bri_entry
-        else:
-            ape_true = float(p.fd_dist_entry * np.mean(lam[kept] * np.exp(-lam[kept])))
-            coef_true = p.fd_dist_entry
+        ape_true, coef_true = true_entry_effects(term, lam, fit.in_sample, d, p)
         rows.append(_row(f"{hyp} (cloglog coefficient)", _rows_of(fit, term), "", term,
                          coef_true))
         tab = _entry_rows("default", spec, fit, [term])

@@ -27,6 +27,18 @@ def chain(n: int, g: int, seed: int = 0, spread: int = 3):
     return c1, c2, rng
 
 
+def rejected_design() -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
+    """60,000 rows whose two fixed effects need about 150 CG steps and whose plan is too
+    costly (each level of f1 meets about 36 levels of f2)."""
+    rng = np.random.default_rng(0)
+    n = 60_000
+    f1 = rng.integers(0, 1500, n)
+    f2 = f1 + rng.integers(0, 40, n)
+    _, c1 = np.unique(f1, return_inverse=True)
+    _, c2 = np.unique(f2, return_inverse=True)
+    return c1, c2, rng
+
+
 def test_unsigned_64bit_codes_on_the_direct_path(monkeypatch):
     """uint64 codes are demeaned by the iterations, but the plan mixes them with int64
     (``big.astype(int64) * g_small + small`` is float64) and np.bincount raises
@@ -71,12 +83,8 @@ def test_a_rejected_plan_does_not_slow_the_first_demeaning(monkeypatch):
     before the change, 240 after (1.2 s against 0.54 s here). OLS demeans once, so the
     whole fit is this slower; so is every jackknife refit (a new FixedEffects each)."""
     monkeypatch.setattr(demean_module, "NUMPY_MAX_ROWS", 10**7)  # NumPy passes, no numba
-    rng = np.random.default_rng(0)
-    n = 60_000
-    f1 = rng.integers(0, 1500, n)
-    f2 = f1 + rng.integers(0, 40, n)
-    _, c1 = np.unique(f1, return_inverse=True)
-    _, c2 = np.unique(f2, return_inverse=True)
+    c1, c2, rng = rejected_design()
+    n = c1.size
     assert TwoWayPlan.build(c1, c2) is None
     w = rng.uniform(0.5, 2, n)
     Y = rng.normal(size=(2, n)) + np.sin(c2 / 50)[None]
@@ -230,12 +238,8 @@ def test_a_rejected_plan_does_not_break_a_fit_that_converged(monkeypatch):
     converged=False (a ConvergenceWarning, or an error with on_nonconvergence='raise',
     and a residual short of the tolerance) where the fit converged before."""
     monkeypatch.setattr(demean_module, "NUMPY_MAX_ROWS", 10**7)
-    rng = np.random.default_rng(0)
-    n = 60_000
-    f1 = rng.integers(0, 1500, n)
-    f2 = f1 + rng.integers(0, 40, n)
-    _, c1 = np.unique(f1, return_inverse=True)
-    _, c2 = np.unique(f2, return_inverse=True)
+    c1, c2, rng = rejected_design()
+    n = c1.size
     w = rng.uniform(0.5, 2, n)
     Y = rng.normal(size=(2, n)) + np.sin(c2 / 50)[None]
     monkeypatch.setattr(demean_module, "DIRECT_AFTER", 10**9)
