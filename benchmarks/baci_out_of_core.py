@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _report import report
 
 HERE = Path(__file__).resolve().parent
 PANELS = HERE / "_panels"
@@ -151,12 +152,7 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "a") as fh:
-            fh.write(f"\n`python benchmarks/baci_out_of_core.py {' '.join(sys.argv[1:])}`\n\n"
-                     f"```\n{text}\n```\n")
+    report(lines, args.out, uptime=False)
 
 
 if __name__ == "__main__":

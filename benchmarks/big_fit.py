@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _report import report
 
 HERE = Path(__file__).resolve().parent
 PANELS = HERE / "_panels"
@@ -143,12 +144,7 @@ def main() -> None:
                           - np.array(results["fixest"]["coef"])))
         lines.append(f"max |coef gravity - fixest| = {d:.1e}; fixest / gravity time "
                      f"{results['fixest']['seconds'] / results['gravity']['seconds']:.2f}x")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "a") as fh:
-            fh.write(f"\n`python benchmarks/big_fit.py {' '.join(sys.argv[1:])}`\n\n"
-                     f"```\n{text}\n```\n")
+    report(lines, args.out, uptime=False)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from _report import report
 
 FORMULA = "c(y1, y2, y3) ~ csw(x1, x2, x3) | f1 + f2"
 PPML_FORMULA = "c(y, y2) ~ csw(ln_dist, rta) | exporter^year + importer^year"
@@ -164,13 +165,7 @@ def main() -> None:
 
         with threadpool_limits(limits=1):  # as estimate_many with a split: the separate
             lines.append(ppml_case(args.products))  # fits too, on one BLAS thread
-    lines.append(f"uptime after: {os.popen('uptime').read().strip()}")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "a") as fh:
-            fh.write(f"\n`python benchmarks/multiple_shared.py {' '.join(sys.argv[1:])}`\n\n"
-                     f"```\n{text}\n```\n")
+    report(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,6 @@ import pickle
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -55,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _report import report
 
 HERE = Path(__file__).resolve().parent
 FORMULA = "y ~ ln_dist + rta | exporter^year + importer^year"
@@ -284,13 +284,7 @@ def main() -> None:
                              f"{d_fx:.1e}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    lines.append(f"uptime after: {os.popen('uptime').read().strip()}")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "a") as fh:
-            fh.write(f"\n`python benchmarks/split_dask.py {' '.join(sys.argv[1:])}`\n\n"
-                     f"```\n{text}\n```\n")
+    report(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -23,13 +23,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import pickle
 import shutil
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from _report import report
 
 HERE = Path(__file__).resolve().parent
 FORMULA = "y ~ ln_dist + rta | exporter^year + importer^year"
@@ -129,13 +130,7 @@ def main() -> None:
                          f"{(w_ + m_) / seq_:.3f} | {wall:.2f}x")
     finally:
         shutil.rmtree(ds.parent, ignore_errors=True)
-    lines.append(f"uptime after: {os.popen('uptime').read().strip()}")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "a") as fh:
-            fh.write(f"\n`python benchmarks/split_lean.py {' '.join(sys.argv[1:])}`\n\n"
-                     f"```\n{text}\n```\n")
+    report(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import pickle
 import sys
 import time
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _report import report
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -237,13 +237,7 @@ def main() -> None:
                      f"{np.mean(one):.2f} ms of CPU per product, two at once "
                      f"{np.mean(two):.2f} ms each (runs: {', '.join(f'{v:.1f}' for v in one)}"
                      f" alone; {', '.join(f'{v:.1f}' for v in two)} in pairs)")
-    lines.append(f"uptime after: {os.popen('uptime').read().strip()}")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "a") as fh:
-            fh.write(f"\n`python benchmarks/split_profile.py {' '.join(sys.argv[1:])}`\n\n"
-                     f"```\n{text}\n```\n")
+    report(lines, args.out)
 
 
 if __name__ == "__main__":
