@@ -447,7 +447,6 @@ class FixedEffects:
         # two fixed effects: the direct solve's plan once the iterations prove slow
         # (None: not tried yet; False: too costly for this design); built from this
         # object's own codes (never the caller's arrays, which may change or be uint64)
-        self._two_way = len(codes) == 2
         self._plan: TwoWayPlan | None | bool = None
         # one demeaning at a time: the numba passes keep per-object buffers
         self._lock = threading.Lock()
@@ -523,7 +522,7 @@ class FixedEffects:
     def _demean_locked(self, work: np.ndarray, w: np.ndarray, tol: float, maxiter: int,
                        iters: np.ndarray, conv: np.ndarray) -> DemeanInfo:
         k = work.shape[0]
-        if self._two_way and self._plan is None:
+        if self.n_fe == 2 and self._plan is None:
             # iterate; a two-way design still running after DIRECT_AFTER steps tries
             # the direct solve. The coefficient engine stops there when the plan is
             # built (the steps done are a warm start: work is y - D a for some a) and

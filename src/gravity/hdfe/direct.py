@@ -47,6 +47,20 @@ MAX_PRODUCT_PER_ROW = 6
 MAX_ENVELOPE_PER_ROW = 2
 
 
+def _one_per_component(linked: sp.csr_matrix) -> np.ndarray:
+    """Over the levels of a symmetric level-by-level graph: ``True`` at one level (the
+    last) of each connected component, the levels held at zero."""
+    from scipy.sparse.csgraph import connected_components
+
+    g = linked.shape[0]
+    n_comp, label = connected_components(linked, directed=False)
+    last = np.zeros(n_comp, dtype=np.int64)
+    last[label] = np.arange(g)
+    grounded = np.zeros(g, dtype=bool)
+    grounded[last] = True
+    return grounded
+
+
 @dataclass(frozen=True)
 class TwoWayPlan:
     """The weight-free structure of a direct two-way solve (see the module docstring):
@@ -68,7 +82,7 @@ class TwoWayPlan:
     def build(cls, codes_a: np.ndarray, codes_b: np.ndarray) -> TwoWayPlan | None:
         """The plan for two fixed effects' dense codes, or ``None`` when the solve would
         not be cheap (the bounds of the module docstring)."""
-        from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
+        from scipy.sparse.csgraph import reverse_cuthill_mckee
 
         n = int(codes_a.size)
         ga, gb = int(codes_a.max()) + 1, int(codes_b.max()) + 1
@@ -94,12 +108,7 @@ class TwoWayPlan:
         envelope = float(np.sum(rows - first))
         if envelope > MAX_ENVELOPE_PER_ROW * n:
             return None
-        n_comp, label = connected_components(linked, directed=False)
-        grounded = np.zeros(g_small, dtype=bool)
-        # one level per component: its last level
-        last = np.zeros(n_comp, dtype=np.int64)
-        last[label] = np.arange(g_small)
-        grounded[last] = True
+        grounded = _one_per_component(linked)
         cell_type = np.int32 if cells.size < 2**31 - 1 else np.int64
         return cls(big, small, g_big, g_small, cell.astype(cell_type), cell_big, cell_small,
                    grounded, order.astype(np.int64))
@@ -110,7 +119,6 @@ class TwoWayPlan:
         (a Poisson fit's underflowed means) may split a component of the design: the
         components are then those of the cells with positive weight, one level of each
         held at zero."""
-        from scipy.sparse.csgraph import connected_components
         from scipy.sparse.linalg import splu
 
         ncell = self.cell_big.size
@@ -134,11 +142,7 @@ class TwoWayPlan:
             live = sp.csr_matrix((np.ones(int(positive.sum())),
                                   (self.cell_big[positive], self.cell_small[positive])),
                                  shape=(self.g_big, self.g_small))
-            n_comp, label = connected_components((live.T @ live).tocsr(), directed=False)
-            last = np.zeros(n_comp, dtype=np.int64)
-            last[label] = np.arange(self.g_small)
-            grounded = np.zeros(self.g_small, dtype=bool)
-            grounded[last] = True
+            grounded = _one_per_component((live.T @ live).tocsr())
         keep = ~grounded & (d_small > 0)
         free = self.order[keep[self.order]]
         reduced = schur.tocsr()[free][:, free].tocsc()
