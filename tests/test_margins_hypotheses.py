@@ -69,9 +69,10 @@ def test_event_study_pretrend_by_hand():
     b = res.params[pre].to_numpy()
     V = res.vcov.loc[pre, pre].to_numpy()
     assert es.stats["pretrend_chi2"] == pytest.approx(b @ np.linalg.inv(V) @ b, rel=1e-10)
-    # the default: bias-corrected cloglog, the test on its average partial effects
+    # the default: bias-corrected cloglog, the test on its average partial effects with
+    # the leverage-corrected pair-clustered variance
     ed = bri_event_study(p, window=(-3, 3))
-    ape = average_partial_effects(ed.fits["event"])
+    ape = average_partial_effects(ed.fits["event"], leverage="one-sided")
     assert ed.fits["event"].bias_corrected and ed.fits["event"].model == "cloglog"
     b, V = ape.loc[pre, "estimate"].to_numpy(), ape.attrs["vcov"].loc[pre, pre].to_numpy()
     assert ed.stats["pretrend_chi2"] == pytest.approx(b @ np.linalg.inv(V) @ b, rel=1e-10)

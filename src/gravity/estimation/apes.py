@@ -61,6 +61,7 @@ import pandas as pd
 
 from ..errors import EstimationError, GravityWarning
 from ..hdfe import DemeanConfig, make_demeaner
+from ..inference.cluster_leverage import APPROX_ABOVE, cluster_meat, inflated_scores
 from ..inference.delta import delta_method
 from ..inference.distributions import normal
 from .results import BinaryResults, RegressionResults
@@ -101,7 +102,8 @@ def average_partial_effects(res: RegressionResults,
                             binary: Sequence[str] | None = None,
                             method: str = "analytical",
                             bias_correction: bool | None = None,
-                            vcov: str | None = None) -> pd.DataFrame:
+                            vcov: str | None = None,
+                            leverage: str | None = None) -> pd.DataFrame:
     """Average partial effects with standard errors (module docstring).
 
     ``binary``: regressors treated as discrete 0/1 (default: every regressor whose
@@ -109,16 +111,27 @@ def average_partial_effects(res: RegressionResults,
     ``bias_correction``: correct the APEs for the incidental-parameter bias (default:
     when the fit is bias-corrected, with its ``panel_structure``). ``vcov``: ``None``
     (the fit's clusters, observations if it is not clustered) or ``"hetero"``.
+    ``leverage``: ``None`` (default: the first-order variance, alpaca's),
+    ``"one-sided"`` (Weidner and Zylkin 2021) or ``"two-sided"`` (Mancl and DeRouen
+    2001): the scores inflated by each cluster's leverage
+    (:mod:`gravity.inference.cluster_leverage`; exact up to
+    ``cluster_leverage.APPROX_ABOVE`` levels of the other fixed effects, the authors'
+    approximation above); needs a fit clustered by one of its fixed effects.
+    ``"auto"``: one-sided when the fit is clustered by one of its fixed effects, the
+    first-order variance otherwise (the hypothesis helpers' choice).
 
     Returns a tidy table (``estimate``, ``std_error``, ``statistic``, ``p_value``,
     ``conf_low``, ``conf_high``); ``attrs`` hold ``vcov``, ``bias`` (when corrected),
-    ``estimate_uncorrected`` and ``method``.
+    ``estimate_uncorrected``, ``method`` and, with ``leverage``, ``leverage`` (its
+    form and method) and ``std_error_first_order``.
     """
     if not isinstance(res, BinaryResults):
         raise EstimationError("average partial effects are computed for logit, probit and "
                               f"cloglog fits, not {res.model.upper()}")
     if method not in ("analytical", "delta"):
         raise ValueError("method must be 'analytical' or 'delta'")
+    if leverage not in (None, "auto", "one-sided", "two-sided"):
+        raise ValueError("leverage must be None, 'auto', 'one-sided' or 'two-sided'")
     r = res.record
     names = [n for n in r.names if n != "(Intercept)"]
     cols = [list(r.names).index(n) for n in names]
@@ -128,6 +141,9 @@ def average_partial_effects(res: RegressionResults,
     is_bin = np.array([n in binary for n in names])
     _warn_shared_variables(names)
     if method == "delta":
+        if leverage is not None:
+            raise EstimationError("the leverage correction is for the analytical APE "
+                                  "variance (method='analytical')")
         return _delta(res, names, cols, is_bin)
     if not r.fe_codes or r.xt is None or r.xt.shape[0] != len(r.names):
         raise EstimationError("analytical APE standard errors need a model with fixed "
@@ -135,7 +151,8 @@ def average_partial_effects(res: RegressionResults,
     if bias_correction is None:
         bias_correction = res.bias_corrected
     structure = res.extra.get("panel_structure", "classic")
-    return _analytical(res, names, X, is_bin, bool(bias_correction), structure, vcov)
+    return _analytical(res, names, X, is_bin, bool(bias_correction), structure, vcov,
+                       leverage)
 
 
 def _warn_shared_variables(names: list[str]) -> None:
@@ -178,26 +195,84 @@ def _delta(res: BinaryResults, names: list[str], cols: list[int], is_bin: np.nda
 
 
 def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.ndarray,
-                correct: bool, structure: str, vcov: str | None) -> pd.DataFrame:
+                correct: bool, structure: str, vcov: str | None,
+                leverage: str | None) -> pd.DataFrame:
     est, infl, v, extra = _ape_parts(res, names, X, is_bin, correct, structure)
     gamma = infl * v[:, None]
     p = len(names)
     r = res.record
     spec = res._spec
-    if vcov is None and spec.kind == "CRV1" and len(spec.clusters) == 1:
-        known = dict(zip(r.fe_terms, r.fe_codes, strict=True))
-        known.update(r.cluster_map)
-        codes = known[spec.clusters[0]]
+    clustered = vcov is None and spec.kind == "CRV1" and len(spec.clusters) == 1
+    if leverage == "auto":
+        leverage = "one-sided" if clustered and _fixed_effect_of(
+            r.fe_codes, _cluster_codes(r, spec.clusters[0])) is not None else None
+    if leverage is not None and not clustered:
+        raise EstimationError(
+            "the leverage-corrected APE variance needs a fit clustered by one variable "
+            f"(vcov={{'CRV1': <pair>}}); this one is {res.vcov_type}"
+            + (" and vcov='hetero' was asked" if vcov == "hetero" else ""))
+    if clustered:
+        codes = _cluster_codes(r, spec.clusters[0])
         g = int(codes.max()) + 1
         sums = np.zeros((g, p))
         np.add.at(sums, codes, gamma)
         vmat = sums.T @ sums * g / (g - 1.0)
         extra["clusters"] = g
+        if leverage is not None:
+            first = vmat
+            vmat = _leverage_variance(res, infl, v, codes, spec.clusters[0],
+                                      leverage == "two-sided", extra) * g / (g - 1.0)
+            extra["std_error_first_order"] = pd.Series(
+                np.sqrt(np.maximum(np.diag(first), 0.0)), index=names)
     elif vcov in (None, "hetero"):
         vmat = gamma.T @ gamma
     else:
         raise ValueError("vcov must be None (the fit's clusters) or 'hetero'")
     return _tidy(names, est, vmat, extra)
+
+
+def _leverage_variance(res: BinaryResults, infl: np.ndarray, v: np.ndarray,
+                       codes: np.ndarray, cluster_name: str, two_sided: bool,
+                       extra: dict[str, Any]) -> np.ndarray:
+    """``sum_c (a_c' v~_c)(a_c' v_c)'`` (one-sided, symmetrised) or ``sum_c (a_c'
+    v~_c)(a_c' v~_c)'`` (two-sided), ``v~`` the scores inflated by the leverage of the
+    cluster's rows (:func:`gravity.inference.cluster_leverage.inflated_scores`); no
+    small-sample factor. The clusters must be the levels of one of the fixed effects."""
+    r = res.record
+    q = _fixed_effect_of(r.fe_codes, codes)
+    if q is None:
+        raise EstimationError(
+            f"the leverage-corrected APE variance needs clusters that are the levels of "
+            f"one of the fixed effects ({', '.join(res.fe_names)}); the fit is clustered "
+            f"by {cluster_name}")
+    assert r.xt is not None
+    fam = r.family
+    w = r.prior_weights * np.maximum(fam.mu_eta(r.eta), 1e-300) * fam.score_factor(r.eta)
+    bread = np.linalg.inv((r.xt * w) @ r.xt.T)
+    others = sum(int(c.max()) + 1 for k, c in enumerate(r.fe_codes) if k != q)
+    how = "approx" if others > APPROX_ABOVE else "exact"
+    vt = inflated_scores(v, w, r.xt, bread, list(r.fe_codes), q, method=how)
+    extra["leverage"] = f"{'two' if two_sided else 'one'}-sided ({how})"
+    return cluster_meat(infl, v, vt, codes, two_sided)
+
+
+def _cluster_codes(r: Any, name: str) -> np.ndarray:
+    """The codes of the fit's cluster variable ``name`` (a fixed effect or a recorded
+    cluster column)."""
+    known = dict(zip(r.fe_terms, r.fe_codes, strict=True))
+    known.update(r.cluster_map)
+    return known[name]
+
+
+def _fixed_effect_of(fe_codes: Sequence[np.ndarray], codes: np.ndarray) -> int | None:
+    """The index of the fixed effect whose levels are exactly the clusters ``codes``
+    (the same partition of the rows), or ``None``."""
+    g = int(codes.max()) + 1
+    for q, fe in enumerate(fe_codes):  # fixed effects
+        n = int(fe.max()) + 1
+        if n == g and np.unique(fe.astype(np.int64) * g + codes).size == g:
+            return q
+    return None
 
 
 def _ape_parts(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.ndarray,

@@ -34,12 +34,18 @@ Checked against the dense hat matrix of all dummies in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import EstimationError
 
-#: the largest number of levels of the fixed effects besides the clusters' (dense algebra)
+#: the largest number of levels of the fixed effects besides the clusters' for the exact
+#: variance (dense algebra)
 MAX_OTHER_LEVELS = 4000
+#: above this number of levels of the other fixed effects, ``method="auto"`` uses the
+#: approximation (the switch of :mod:`gravity.estimation.ppml_bias` and ``ppml_fe_bias``)
+APPROX_ABOVE = 1500
 
 
 def _padded(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -55,22 +61,31 @@ def _padded(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
 
 
 def inflated_scores(v: np.ndarray, w: np.ndarray, xt: np.ndarray, bread: np.ndarray,
-                    fe_codes: list[np.ndarray], cluster_fe: int) -> np.ndarray:
+                    fe_codes: list[np.ndarray], cluster_fe: int,
+                    method: str = "auto") -> np.ndarray:
     """``v~ = (I - Q_c)^{-1} v`` cluster by cluster (module docstring).
 
     ``v``: score residuals (N,); ``w``: IRLS weights (N,); ``xt``: (K, N) regressors
     demeaned by every fixed effect with the weights ``w``; ``bread``:
     ``(X~' W X~)^{-1}``; ``fe_codes``: the fixed effects' codes; ``cluster_fe``: the
-    index of the fixed effect whose levels are the clusters.
+    index of the fixed effect whose levels are the clusters. ``method``: ``"exact"``
+    (the dense ``V_FE``), ``"approx"`` (one symmetric sweep of alternating projections,
+    :func:`_fe_hat_approx`) or ``"auto"`` (exact up to ``APPROX_ABOVE`` levels of the
+    other fixed effects, as :mod:`gravity.estimation.ppml_bias`).
     """
+    if method not in ("auto", "exact", "approx"):
+        raise ValueError("method must be 'auto', 'exact' or 'approx'")
     cl = fe_codes[cluster_fe]
     others = [c for q, c in enumerate(fe_codes) if q != cluster_fe]
     sizes = [int(c.max()) + 1 for c in others]
     f = int(sum(sizes))
-    if f > MAX_OTHER_LEVELS:
+    if method == "auto":
+        method = "approx" if f > APPROX_ABOVE else "exact"
+    if method == "exact" and f > MAX_OTHER_LEVELS:
         raise EstimationError(
-            f"the leverage-corrected cluster variance needs a dense {f} x {f} matrix of "
-            f"the fixed effects besides the clusters (at most {MAX_OTHER_LEVELS})")
+            f"the exact leverage-corrected cluster variance needs a dense {f} x {f} matrix "
+            f"of the fixed effects besides the clusters (at most {MAX_OTHER_LEVELS}); use "
+            "method='approx'")
     order, slot, g, t = _padded(cl)
     cc = cl[order]
 
@@ -81,27 +96,85 @@ def inflated_scores(v: np.ndarray, w: np.ndarray, xt: np.ndarray, bread: np.ndar
 
     wp, vp = pad(w), pad(v)
     xp = pad(np.ascontiguousarray(xt.T))  # (G, T, K)
-    h = wp[:, :, None] * np.eye(t)[None] - wp[:, :, None] * wp[:, None, :] / np.maximum(
-        wp.sum(axis=1), 1e-300)[:, None, None]
-    lev = np.einsum("ctk,kl,csl->cts", xp, bread, xp)
-    if others:
-        offs = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        idx = [pad((c + o).astype(np.float64)).astype(np.int64)
-               for c, o in zip(others, offs, strict=True)]  # (G, T) each
-        flat = np.zeros(f * f)
-        for ra in idx:
-            for cb in idx:
-                flat += np.bincount((ra[:, :, None] * f + cb[:, None, :]).ravel(),
-                                    weights=h.ravel(), minlength=f * f)
-        vfe = np.linalg.pinv(flat.reshape(f, f), rcond=1e-11, hermitian=True)
-        for ra in idx:
-            for cb in idx:
-                lev += vfe[ra[:, :, None], cb[:, None, :]]
-    m = np.eye(t)[None] - h @ lev
+    if method == "approx":
+        valid = pad(np.ones(v.size)) > 0
+        m = np.eye(t)[None] - _fe_hat_approx(w, others, pad, valid) \
+            - wp[:, :, None] * np.einsum("ctk,kl,csl->cts", xp, bread, xp) \
+            + _cluster_hat(wp, valid)
+    else:
+        m = np.eye(t)[None] - _hessian_blocks(wp) @ _exact_leverage(xp, bread, others, sizes,
+                                                                     pad, wp)
     vt = np.linalg.solve(m, vp[:, :, None])[:, :, 0]
     out = np.empty_like(v, dtype=np.float64)
     out[order] = vt[cc, slot]
     return out
+
+
+def _hessian_blocks(wp: np.ndarray) -> np.ndarray:
+    """``H_c = diag(w_c) - w_c w_c' / sum w_c``: each cluster's Hessian with its own
+    effect concentrated out (G, T, T)."""
+    t = wp.shape[1]
+    return wp[:, :, None] * np.eye(t)[None] - wp[:, :, None] * wp[:, None, :] / np.maximum(
+        wp.sum(axis=1), 1e-300)[:, None, None]
+
+
+def _exact_leverage(xp: np.ndarray, bread: np.ndarray, others: list[np.ndarray],
+                    sizes: list[int], pad: Any, wp: np.ndarray) -> np.ndarray:
+    """``x~_c (X~'WX~)^{-1} x~_c' + d_c V_FE d_c'`` for every cluster (G, T, T), ``V_FE``
+    the Moore-Penrose inverse of the dense information ``sum_c d_c' H_c d_c`` of the
+    other fixed effects."""
+    lev = np.einsum("ctk,kl,csl->cts", xp, bread, xp)
+    if not others:
+        return lev
+    f = int(sum(sizes))
+    h = _hessian_blocks(wp)
+    offs = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    idx = [pad((c + o).astype(np.float64)).astype(np.int64)
+           for c, o in zip(others, offs, strict=True)]  # (G, T) each
+    flat = np.zeros(f * f)
+    for ra in idx:
+        for cb in idx:
+            flat += np.bincount((ra[:, :, None] * f + cb[:, None, :]).ravel(),
+                                weights=h.ravel(), minlength=f * f)
+    vfe = np.linalg.pinv(flat.reshape(f, f), rcond=1e-11, hermitian=True)
+    for ra in idx:
+        for cb in idx:
+            lev += vfe[ra[:, :, None], cb[:, None, :]]
+    return lev
+
+
+def _cluster_hat(wp: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The cluster effect's hat block ``c 1'`` (``c = w_c / sum w_c``) on the cluster's
+    rows (G, T, T)."""
+    c = wp / np.maximum(wp.sum(axis=1, keepdims=True), 1e-300)
+    return c[:, :, None] * valid[:, None, :]
+
+
+def _fe_hat_approx(w: np.ndarray, others: list[np.ndarray], pad: Any,
+                   valid: np.ndarray) -> np.ndarray:
+    r"""Each cluster's block of the fixed-effect hat matrix, approximated as Weidner and
+    Zylkin (2021) do for PPML (``ppml_fe_bias``, option ``approx``;
+    :func:`gravity.estimation.ppml_bias._fe_projection_approx`): the projection on all
+    fixed effects is replaced by one sweep of alternating projections, ``I - (I - Q_c)
+    prod_o (I - Q_o) (I - Q_c)``, each ``Q_g`` the hat block of one fixed effect
+    restricted to the cluster's rows, ``(Q_g)_{ts} = 1{g_t = g_s} w_t / sum_{g} w``.
+    With exporter-time and importer-time effects and pair clusters every path of the
+    product stays inside the pair, so nothing larger than a ``T x T`` block is formed:
+    time and memory ``O(G T^3)``."""
+    wp = pad(w)
+    t = wp.shape[1]
+    eye = np.eye(t)[None]
+    both = valid[:, :, None] & valid[:, None, :]
+    m_c = eye - _cluster_hat(wp, valid)
+    prod = m_c
+    for codes in others:  # the other fixed effects
+        tot = np.bincount(codes, weights=w)
+        share = np.divide(w, tot[codes], out=np.zeros_like(w), where=tot[codes] > 0)
+        cp = pad(codes.astype(np.float64))
+        same = (cp[:, :, None] == cp[:, None, :]) & both
+        q = same * pad(share)[:, :, None]
+        prod = prod @ (eye - q)
+    return eye - prod @ m_c
 
 
 def cluster_meat(a: np.ndarray, v: np.ndarray, v_inflated: np.ndarray | None,

@@ -247,11 +247,15 @@ def _entry_fit(spec: EntrySpec, formula: str, data: pd.DataFrame, terms: list[st
 
 def _entry_rows(label: str, spec: EntrySpec, res, terms: list[str]) -> pd.DataFrame:
     """Rows of the entry model: its coefficients, or its (bias-corrected) average
-    partial effects with analytical standard errors clustered as the fit."""
+    partial effects with analytical standard errors clustered as the fit, the scores
+    inflated by the leverage of each cluster when the clusters are one of the fixed
+    effects (pairs; ``average_partial_effects(..., leverage="auto")``)."""
     if spec.report != "ape" or not isinstance(res, BinaryResults):
         return _rows(label, res, terms)
-    ape = average_partial_effects(res)
+    ape = average_partial_effects(res, leverage="auto")
     out = _rows(label, res, terms, table=ape)
+    if "leverage" in ape.attrs:
+        out["clustering"] = f"{res.vcov_type}, leverage-corrected ({ape.attrs['leverage']})"
     out.attrs["vcov"] = ape.attrs["vcov"]
     return out
 

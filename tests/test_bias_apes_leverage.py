@@ -1,0 +1,170 @@
+"""The leverage-corrected variance of the average partial effects (issue 15):
+``average_partial_effects(..., leverage=)`` against a dense oracle, the approximation
+for many fixed effects against the exact form, and the hypothesis helpers' use of it.
+
+Oracle: the influence of observation ``i`` on the APEs is ``a_i v_i`` with
+``a_i = grad delta' A^{-1} Z_i`` (the dense delta method over slopes and dummy fixed
+effects of ``tests/test_bias_apes_variance.py``); the scores of each cluster are
+inflated by the cluster's block of the dense hat matrix ``P = W Z (Z'WZ)^+ Z'``:
+``(I - P_cc) v~_c = v_c`` with ``1' v~_c = 0``. One-sided (Weidner and Zylkin 2021):
+``sum_c (a_c' v~_c)(a_c' v_c)'`` symmetrised; two-sided (Mancl and DeRouen 2001):
+``sum_c (a_c' v~_c)(a_c' v~_c)'``; both times ``G / (G - 1)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gravity.errors import EstimationError
+from gravity.estimation import average_partial_effects, bias_correct, feglm_binary
+from gravity.inference.cluster_leverage import inflated_scores
+
+N, T = 30, 8
+
+
+def _two_way(seed: int, family: str) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    i, t = np.repeat(np.arange(N), T), np.tile(np.arange(T), N)
+    a, g = rng.normal(0.0, 0.7, N), rng.normal(0.0, 0.4, T)
+    x = 0.5 * a[i] + rng.normal(size=N * T)
+    d = (rng.uniform(size=N * T) < 0.4).astype(float)
+    eta = 0.6 * x + 0.4 * d + a[i] + g[t] - (0.5 if family == "cloglog" else 0.0)
+    p = 1.0 / (1.0 + np.exp(-eta)) if family == "logit" else -np.expm1(-np.exp(eta))
+    y = (rng.uniform(size=N * T) < p).astype(float)
+    return pd.DataFrame({"i": i, "t": t, "x": x, "d": d, "y": y})
+
+
+def _dense_leverage_vcov(res, df: pd.DataFrame, two_sided: bool) -> np.ndarray:
+    r = res.record
+    fam = r.family
+    sub = df.loc[res.in_sample].reset_index(drop=True)
+    X = sub[["x", "d"]].to_numpy(float)
+    ui = pd.factorize(sub["i"])[0]
+    ut = pd.factorize(sub["t"])[0]
+    D = np.column_stack([np.eye(ui.max() + 1)[ui], np.eye(ut.max() + 1)[ut][:, 1:]])
+    Z = np.column_stack([X, D])
+    eta = np.asarray(r.eta)
+    theta = np.linalg.lstsq(Z, eta, rcond=None)[0]
+    h = fam.score_factor(eta)
+    w = fam.mu_eta(eta) * h
+    v = h * (sub["y"].to_numpy() - fam.inverse_link(eta))
+
+    def apes(th: np.ndarray) -> np.ndarray:
+        e = Z @ th
+        e0 = e - X[:, 1] * th[1]
+        return np.array([th[0] * fam.mu_eta(e).mean(),
+                         (fam.inverse_link(e0 + th[1]) - fam.inverse_link(e0)).mean()])
+
+    step = 1e-6
+    grad = np.column_stack([(apes(theta + step * e) - apes(theta - step * e)) / (2 * step)
+                            for e in np.eye(theta.size)])
+    a_inv = np.linalg.pinv((Z * w[:, None]).T @ Z)
+    a = Z @ a_inv @ grad.T  # (n, 2) influence rows without the score
+    hat = (w[:, None] * Z) @ a_inv @ Z.T
+    g = int(ui.max()) + 1
+    u, ut_ = np.zeros((g, 2)), np.zeros((g, 2))
+    for c in range(g):  # clusters
+        rows = np.flatnonzero(ui == c)
+        lhs = np.vstack([np.eye(rows.size) - hat[np.ix_(rows, rows)], np.ones(rows.size)])
+        vt = np.linalg.lstsq(lhs, np.concatenate([v[rows], [0.0]]), rcond=None)[0]
+        u[c] = a[rows].T @ v[rows]
+        ut_[c] = a[rows].T @ vt
+    meat = ut_.T @ ut_ if two_sided else 0.5 * (ut_.T @ u + u.T @ ut_)
+    return meat * g / (g - 1.0)
+
+
+@pytest.mark.parametrize("family", ["logit", "cloglog"])
+@pytest.mark.parametrize("kind", ["one-sided", "two-sided"])
+def test_leverage_ape_variance_is_the_dense_computation(family: str, kind: str) -> None:
+    df = _two_way(11, family)
+    r = feglm_binary("y ~ x + d | i + t", df, family=family, vcov={"CRV1": "i"})
+    rc = bias_correct(r)
+    for res, corrected in ((r, False), (rc, True)):
+        ape = average_partial_effects(res, bias_correction=corrected, leverage=kind)
+        want = _dense_leverage_vcov(res, df, kind == "two-sided")
+        np.testing.assert_allclose(ape.attrs["vcov"].to_numpy(), want, rtol=1e-6,
+                                   atol=1e-14)
+        first = average_partial_effects(res, bias_correction=corrected)
+        # the point estimates do not move; the first-order SE is kept beside the new one
+        np.testing.assert_array_equal(ape["estimate"], first["estimate"])
+        np.testing.assert_allclose(ape.attrs["std_error_first_order"], first["std_error"],
+                                   rtol=1e-12)
+        assert (ape["std_error"] > first["std_error"]).all()
+        assert ape.attrs["leverage"] == f"{kind} (exact)"
+
+
+def _three_way(n: int, t: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    i, j, s = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), np.arange(t),
+                                              indexing="ij"))
+    keep = i != j
+    i, j, s = i[keep], j[keep], s[keep]
+    x = rng.normal(size=i.size) + 0.2 * i
+    d = (rng.uniform(size=i.size) < 0.3).astype(float)
+    eta = (0.4 * x + 0.3 * d + rng.normal(0, 0.4, n)[i] + rng.normal(0, 0.4, n)[j]
+           + rng.normal(0, 0.5, n * n)[i * n + j] - 0.6 + rng.normal(0, 0.2, t)[s])
+    y = (rng.uniform(size=i.size) < -np.expm1(-np.exp(eta))).astype(float)
+    return pd.DataFrame({"y": y, "x": x, "d": d, "it": i * t + s, "jt": j * t + s,
+                         "pair": i * n + j, "exporter": i})
+
+
+def test_many_effects_approximation_is_close_to_the_exact_variance() -> None:
+    """The authors' approximation (one sweep of alternating projections inside each
+    pair) against the exact dense leverage: measured 0.2-0.5% apart at 40-60 countries
+    and 2-2.5% at 20 in the simulated worlds; here 18 countries, 8 periods."""
+    df = _three_way(18, 8, 3)
+    r = feglm_binary("y ~ x + d | it + jt + pair", df, family="cloglog",
+                     vcov={"CRV1": "pair"})
+    rc = bias_correct(r, "network")
+    rec = rc.record
+    fam = rec.family
+    h = fam.score_factor(rec.eta)
+    w = np.maximum(fam.mu_eta(rec.eta), 1e-300) * h
+    v = h * (rec.y - fam.inverse_link(rec.eta))
+    bread = np.linalg.inv((rec.xt * w) @ rec.xt.T)
+    codes = list(rec.fe_codes)
+    exact = inflated_scores(v, w, rec.xt, bread, codes, 2, method="exact")
+    approx = inflated_scores(v, w, rec.xt, bread, codes, 2, method="approx")
+    pair = codes[2]
+    # both keep the first-order condition of each pair's effect: scores sum to zero
+    for vt in (exact, approx):
+        assert np.abs(np.bincount(pair, weights=vt)).max() < 1e-9
+    a = rec.xt.T @ bread
+    se = {}
+    for name, vt in (("exact", exact), ("approx", approx), ("plain", v)):
+        g = int(pair.max()) + 1
+        u, ul = np.zeros((g, a.shape[1])), np.zeros((g, a.shape[1]))
+        np.add.at(u, pair, a * v[:, None])
+        np.add.at(ul, pair, a * vt[:, None])
+        se[name] = np.sqrt(np.diag(0.5 * (ul.T @ u + u.T @ ul)))
+    np.testing.assert_allclose(se["approx"], se["exact"], rtol=0.04)
+    assert (se["exact"] > se["plain"] * 1.02).all()
+    assert (se["approx"] > se["plain"] * 1.02).all()
+
+
+def test_auto_leverage_and_its_errors() -> None:
+    df = _three_way(10, 6, 5)
+    fml = "y ~ x + d | it + jt + pair"
+    r = feglm_binary(fml, df, family="cloglog", vcov={"CRV1": "pair"})
+    rc = bias_correct(r, "network")
+    auto = average_partial_effects(rc, leverage="auto")
+    one = average_partial_effects(rc, leverage="one-sided")
+    np.testing.assert_array_equal(auto["std_error"], one["std_error"])
+    assert auto.attrs["leverage"] == "one-sided (exact)"
+    # clustered by a variable that is not one of the fixed effects: auto keeps the
+    # first-order variance, an explicit request is a typed error naming the clustering
+    r_exp = feglm_binary(fml, df, family="cloglog", vcov={"CRV1": "exporter"})
+    plain = average_partial_effects(r_exp, leverage="auto")
+    assert "leverage" not in plain.attrs
+    np.testing.assert_array_equal(plain["std_error"],
+                                  average_partial_effects(r_exp)["std_error"])
+    with pytest.raises(EstimationError, match="exporter"):
+        average_partial_effects(r_exp, leverage="one-sided")
+    with pytest.raises(EstimationError, match="clustered by one variable"):
+        average_partial_effects(rc, vcov="hetero", leverage="two-sided")
+    with pytest.raises(EstimationError, match="analytical"):
+        average_partial_effects(rc, method="delta", leverage="one-sided")
+    with pytest.raises(ValueError, match="leverage must be"):
+        average_partial_effects(rc, leverage="both")
