@@ -232,7 +232,7 @@ def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.
 
 
 def _leverage_variance(res: BinaryResults, infl: np.ndarray, v: np.ndarray,
-                       codes: np.ndarray, cluster_name: str, two_sided: bool,
+                       codes: np.ndarray, cluster_name: tuple[str, ...], two_sided: bool,
                        extra: dict[str, Any]) -> np.ndarray:
     """``sum_c (a_c' v~_c)(a_c' v_c)'`` (one-sided, symmetrised) or ``sum_c (a_c'
     v~_c)(a_c' v~_c)'`` (two-sided), ``v~`` the scores inflated by the leverage of the
@@ -244,7 +244,7 @@ def _leverage_variance(res: BinaryResults, infl: np.ndarray, v: np.ndarray,
         raise EstimationError(
             f"the leverage-corrected APE variance needs clusters that are the levels of "
             f"one of the fixed effects ({', '.join(res.fe_names)}); the fit is clustered "
-            f"by {cluster_name}")
+            f"by {'^'.join(cluster_name)}")
     assert r.xt is not None
     fam = r.family
     w = r.prior_weights * np.maximum(fam.mu_eta(r.eta), 1e-300) * fam.score_factor(r.eta)
@@ -256,7 +256,7 @@ def _leverage_variance(res: BinaryResults, infl: np.ndarray, v: np.ndarray,
     return cluster_meat(infl, v, vt, codes, two_sided)
 
 
-def _cluster_codes(r: Any, name: str) -> np.ndarray:
+def _cluster_codes(r: Any, name: tuple[str, ...]) -> np.ndarray:
     """The codes of the fit's cluster variable ``name`` (a fixed effect or a recorded
     cluster column)."""
     known = dict(zip(r.fe_terms, r.fe_codes, strict=True))
