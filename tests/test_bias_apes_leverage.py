@@ -142,6 +142,14 @@ def test_many_effects_approximation_is_close_to_the_exact_variance() -> None:
     np.testing.assert_allclose(se["approx"], se["exact"], rtol=0.04)
     assert (se["exact"] > se["plain"] * 1.02).all()
     assert (se["approx"] > se["plain"] * 1.02).all()
+    # the same choice through the APEs
+    ape = {how: average_partial_effects(rc, leverage="one-sided", leverage_method=how)
+           for how in ("exact", "approx")}
+    assert ape["approx"].attrs["leverage"] == "one-sided (approx)"
+    np.testing.assert_allclose(ape["approx"]["std_error"], ape["exact"]["std_error"],
+                               rtol=0.04)
+    assert not np.allclose(ape["approx"]["std_error"], ape["exact"]["std_error"],
+                           rtol=1e-6, atol=0)
 
 
 def test_auto_leverage_and_its_errors() -> None:
@@ -168,3 +176,5 @@ def test_auto_leverage_and_its_errors() -> None:
         average_partial_effects(rc, method="delta", leverage="one-sided")
     with pytest.raises(ValueError, match="leverage must be"):
         average_partial_effects(rc, leverage="both")
+    with pytest.raises(ValueError, match="leverage_method must be"):
+        average_partial_effects(rc, leverage="one-sided", leverage_method="dense")

@@ -103,7 +103,8 @@ def average_partial_effects(res: RegressionResults,
                             method: str = "analytical",
                             bias_correction: bool | None = None,
                             vcov: str | None = None,
-                            leverage: str | None = None) -> pd.DataFrame:
+                            leverage: str | None = None,
+                            leverage_method: str = "auto") -> pd.DataFrame:
     """Average partial effects with standard errors (module docstring).
 
     ``binary``: regressors treated as discrete 0/1 (default: every regressor whose
@@ -119,6 +120,8 @@ def average_partial_effects(res: RegressionResults,
     approximation above); needs a fit clustered by one of its fixed effects.
     ``"auto"``: one-sided when the fit is clustered by one of its fixed effects, the
     first-order variance otherwise (the hypothesis helpers' choice).
+    ``leverage_method``: ``"exact"``, ``"approx"`` or ``"auto"`` (as ``variance=`` of
+    :func:`gravity.estimation.ppml_bias_correct`).
 
     Returns a tidy table (``estimate``, ``std_error``, ``statistic``, ``p_value``,
     ``conf_low``, ``conf_high``); ``attrs`` hold ``vcov``, ``bias`` (when corrected),
@@ -132,6 +135,8 @@ def average_partial_effects(res: RegressionResults,
         raise ValueError("method must be 'analytical' or 'delta'")
     if leverage not in (None, "auto", "one-sided", "two-sided"):
         raise ValueError("leverage must be None, 'auto', 'one-sided' or 'two-sided'")
+    if leverage_method not in ("auto", "exact", "approx"):
+        raise ValueError("leverage_method must be 'auto', 'exact' or 'approx'")
     r = res.record
     names = [n for n in r.names if n != "(Intercept)"]
     cols = [list(r.names).index(n) for n in names]
@@ -152,7 +157,7 @@ def average_partial_effects(res: RegressionResults,
         bias_correction = res.bias_corrected
     structure = res.extra.get("panel_structure", "classic")
     return _analytical(res, names, X, is_bin, bool(bias_correction), structure, vcov,
-                       leverage)
+                       leverage, leverage_method)
 
 
 def _warn_shared_variables(names: list[str]) -> None:
@@ -196,7 +201,7 @@ def _delta(res: BinaryResults, names: list[str], cols: list[int], is_bin: np.nda
 
 def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.ndarray,
                 correct: bool, structure: str, vcov: str | None,
-                leverage: str | None) -> pd.DataFrame:
+                leverage: str | None, leverage_method: str = "auto") -> pd.DataFrame:
     est, infl, v, extra = _ape_parts(res, names, X, is_bin, correct, structure)
     gamma = infl * v[:, None]
     p = len(names)
@@ -221,7 +226,8 @@ def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.
         if leverage is not None:
             first = vmat
             vmat = _leverage_variance(res, infl, v, codes, spec.clusters[0],
-                                      leverage == "two-sided", extra) * g / (g - 1.0)
+                                      leverage == "two-sided", leverage_method,
+                                      extra) * g / (g - 1.0)
             extra["std_error_first_order"] = pd.Series(
                 np.sqrt(np.maximum(np.diag(first), 0.0)), index=names)
     elif vcov in (None, "hetero"):
@@ -233,7 +239,7 @@ def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.
 
 def _leverage_variance(res: BinaryResults, infl: np.ndarray, v: np.ndarray,
                        codes: np.ndarray, cluster_name: tuple[str, ...], two_sided: bool,
-                       extra: dict[str, Any]) -> np.ndarray:
+                       method: str, extra: dict[str, Any]) -> np.ndarray:
     """``sum_c (a_c' v~_c)(a_c' v_c)'`` (one-sided, symmetrised) or ``sum_c (a_c'
     v~_c)(a_c' v~_c)'`` (two-sided), ``v~`` the scores inflated by the leverage of the
     cluster's rows (:func:`gravity.inference.cluster_leverage.inflated_scores`); no
@@ -250,7 +256,7 @@ def _leverage_variance(res: BinaryResults, infl: np.ndarray, v: np.ndarray,
     w = r.prior_weights * np.maximum(fam.mu_eta(r.eta), 1e-300) * fam.score_factor(r.eta)
     bread = np.linalg.inv((r.xt * w) @ r.xt.T)
     others = sum(int(c.max()) + 1 for k, c in enumerate(r.fe_codes) if k != q)
-    how = "approx" if others > APPROX_ABOVE else "exact"
+    how = method if method != "auto" else ("approx" if others > APPROX_ABOVE else "exact")
     vt = inflated_scores(v, w, r.xt, bread, list(r.fe_codes), q, method=how)
     extra["leverage"] = f"{'two' if two_sided else 'one'}-sided ({how})"
     return cluster_meat(infl, v, vt, codes, two_sided)
