@@ -225,7 +225,9 @@ def part_bri(reps: int, reps_size: int, countries: int, years: range, vcov_pair:
 
 
 def summarise(out: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    rec, size = out["recovery"], out["size"]
+    cols = ["hypothesis", "estimate", "std_error", "target", "cover", "reject0"]
+    rec, size = (out[k] if len(out[k]) else pd.DataFrame(columns=cols)
+                 for k in ("recovery", "size"))
     order = list(dict.fromkeys(list(rec["hypothesis"]) + list(size["hypothesis"])))
     a = rec.groupby("hypothesis", sort=False).agg(
         reps=("estimate", "size"), mean_estimate=("estimate", "mean"),
@@ -428,6 +430,29 @@ def write_defaults_section(path: str, table: pd.DataFrame, settings: str) -> Non
         fh.write(old + "\n".join(lines) + "\n")
 
 
+def summarise_jsonl(paths: list[str]) -> str:
+    """The defaults table (``--defaults``) from the per-world lines of one or more
+    ``--jsonl`` files, pooled (each world once), as markdown rows with counts."""
+    t = pd.concat([pd.read_json(p, lines=True) for p in paths], ignore_index=True)
+    t = t.drop_duplicates(["seed", "hypothesis", "design"])
+    tab = summarise({"recovery": t.loc[t["design"] == "coverage"],
+                     "size": t.loc[t["design"] == "null"]})
+    rej = t.loc[t["design"] == "null"].groupby("hypothesis")["reject0"].sum()
+    lines = ["| hypothesis | reps | mean estimate | sd | mean SE | true value | coverage 95% "
+             "| reps (null) | mean est. (null) | sd (null) | mean SE (null) | SE/sd (null) "
+             "| rejection 5% (null) |", "|---" * 13 + "|"]
+    for h, r in tab.iterrows():
+        n0 = r["reps_size"]
+        rj = (f"{r['rejection_5pct']:.3f} ({rej.get(h, 0):.0f}/{n0:.0f})"
+              if n0 == n0 else "–")
+        lines.append(f"| {h} | {r['reps']:.0f} | {r['mean_estimate']:.4f} | "
+                     f"{r['sd_estimate']:.4f} | {r['mean_se']:.4f} | {r['true_value']:.4f} | "
+                     f"{r['coverage']:.3f} | {n0:.0f} | {r['mean_estimate_null']:.4f} | "
+                     f"{r['sd_null']:.4f} | {r['mean_se_null']:.4f} | "
+                     f"{r['mean_se_null'] / r['sd_null']:.3f} | {rj} |")
+    return "\n".join(lines).replace("nan", "–")
+
+
 def main() -> None:
     import sys
 
@@ -455,8 +480,13 @@ def main() -> None:
     ap.add_argument("--defaults", action="store_true",
                     help="only the entry rows of the helpers' defaults (issue 15), "
                          "appended to --out")
+    ap.add_argument("--summarise-jsonl", nargs="+", default=None,
+                    help="print the defaults table pooled from these --jsonl files")
     a = ap.parse_args()
     t0 = time.time()
+    if a.summarise_jsonl:
+        print(summarise_jsonl(a.summarise_jsonl))
+        return
     if a.defaults:
         yrs = range(a.first_year, a.last_year + 1)
         out = part_defaults(a.reps, a.reps_size, a.countries, yrs, a.workers,
