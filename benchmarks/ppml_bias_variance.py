@@ -55,10 +55,7 @@ def _variance_step(fit, method: str) -> tuple[float, float]:
     a = pb._arrays(r, lay, True)
 
     def step() -> None:
-        if method == "exact":
-            pb._leverage_inflation(a, pb._fe_leverage_exact(a, lay))
-        else:
-            pb._inflated_residuals_approx(a, pb._fe_projection_approx(a, lay))
+        pb._inflated_residuals(r, a, lay, method)
 
     t0 = time.perf_counter()
     step()

@@ -46,8 +46,8 @@ term ``u 1'`` that ``1' e_p = 0`` makes irrelevant.
   memory ``O(F^2)``.
 * ``"approx"`` is the authors' approximation (``ppml_fe_bias``, option ``approx``):
   the fixed-effect block of the hat matrix is replaced by one symmetric sweep of
-  alternating projections on the three fixed effects (:func:`_fe_projection_approx`),
-  which stays inside each pair: time and memory ``O(P T^3)``, no large matrix.
+  alternating projections on the three fixed effects
+  (:func:`gravity.inference.cluster_leverage.inflated_scores`), which stays inside each pair: time and memory ``O(P T^3)``, no large matrix.
 * ``"auto"`` (default): exact up to ``APPROX_ABOVE = 1500`` exporter-time plus
   importer-time effects, the approximation above (the authors' own switch).
 
@@ -94,6 +94,8 @@ from scipy.sparse import coo_matrix
 
 from ..errors import EstimationError, GravityWarning
 from ..hdfe import DemeanConfig, make_demeaner
+from ..inference.cluster_leverage import APPROX_ABOVE as LEVERAGE_APPROX_ABOVE
+from ..inference.cluster_leverage import inflated_scores
 from ..inference.vcov import (
     SSC,
     VcovResult,
@@ -111,7 +113,7 @@ from .results import PoissonResults, RegressionResults
 #: uses the authors' approximation (``ppml_fe_bias`` switches at the same size; measured
 #: in ``benchmarks/results/ppml_bias_variance.md``: the exact step takes seconds there
 #: and grows as ``F^3``, the approximation is within 0.5% of it at that size)
-APPROX_ABOVE = 1500
+APPROX_ABOVE = LEVERAGE_APPROX_ABOVE
 DEMEAN_TOL = 1e-12
 
 
@@ -341,6 +343,7 @@ class _Arrays:
     x: np.ndarray  # (P, T, K) demeaned regressors
     h: np.ndarray  # (P, T, T) pair Hessians
     hess: np.ndarray  # (K, K)
+    xt: np.ndarray  # (K, n) demeaned regressors by row
 
 
 def _arrays(r: FitRecord, lay: _Layout, three: bool) -> _Arrays:
@@ -355,7 +358,7 @@ def _arrays(r: FitRecord, lay: _Layout, three: bool) -> _Arrays:
     if three:
         h = h - lam[:, :, None] * lam[:, None, :] / lam.sum(axis=1)[:, None, None]
     hess = (xt * mu) @ xt.T
-    return _Arrays(lam, e, x, h, hess)
+    return _Arrays(lam, e, x, h, hess, xt)
 
 
 def _bias(a: _Arrays, lay: _Layout) -> np.ndarray:
@@ -375,53 +378,6 @@ def _bias(a: _Arrays, lay: _Layout) -> np.ndarray:
             b2 = np.einsum("gab,gbc,gcd,gda->", h_inv, g_g, h_inv, s_g)
             total[k] += n / (n - 1.0) * (-b1 + 0.5 * b2)
     return np.linalg.solve(a.hess, total)
-
-
-def _fe_leverage_exact(a: _Arrays, lay: _Layout) -> np.ndarray:
-    """``d_p V_FE d_p'`` for every pair, ``V_FE`` a generalised inverse of the dense
-    exporter-time/importer-time information matrix ``sum_p d_p' H_p d_p``. The
-    corrected variance does not depend on which generalised inverse (the Moore-Penrose
-    one here; Stata's ``invsym`` gives the same variance to 1e-13 on the example)."""
-    T = lay.n_periods
-    ci = lay.exp_of_pair[:, None] * T + np.arange(T)[None, :]
-    cj = lay.n_exp * T + lay.imp_of_pair[:, None] * T + np.arange(T)[None, :]
-    f = (lay.n_exp + lay.n_imp) * T
-    flat = np.zeros(f * f)
-    for ra in (ci, cj):
-        for cb in (ci, cj):
-            flat += np.bincount((ra[:, :, None] * f + cb[:, None, :]).ravel(),
-                                weights=a.h.ravel(), minlength=f * f)
-    info = flat.reshape(f, f)
-    v = np.linalg.pinv(info, rcond=1e-11, hermitian=True)
-    out = np.zeros_like(a.h)
-    for ra in (ci, cj):
-        for cb in (ci, cj):
-            out += v[ra[:, :, None], cb[:, None, :]]
-    return out
-
-
-def _fe_projection_approx(a: _Arrays, lay: _Layout) -> np.ndarray:
-    r"""The authors' approximation (``ppml_fe_bias``, option ``approx``) of each pair's
-    ``T x T`` block of the fixed-effect part of the hat matrix, without the dense
-    inverse: the projection on the three fixed effects is replaced by one symmetric
-    sweep of alternating projections, ``I - M_ij M_jt M_it M_ij``, where ``M_g = I -
-    P_g`` removes the ``lambda``-weighted mean within the groups of ``g``. Every path of
-    that product stays inside the pair, so its block is, with ``a_t = lambda_ijt /
-    sum_j lambda_ijt``, ``b_t = lambda_ijt / sum_i lambda_ijt`` and ``c_t = lambda_ijt /
-    sum_t lambda_ijt``:
-    ``Q_p = I - (I - c 1')(I - diag a)(I - diag b)(I - c 1')`` (the transpose of the
-    operator block, as the hat matrix ``Lambda Z (Z' Lambda Z)^- Z'`` is)."""
-    lam = a.lam
-    ip, jp = lay.exp_of_pair, lay.imp_of_pair
-    s_it = _group_sum(lam, ip, lay.n_exp)[ip]
-    s_jt = _group_sum(lam, jp, lay.n_imp)[jp]
-    th_i = np.divide(lam, s_it, out=np.zeros_like(lam), where=s_it > 0)
-    th_j = np.divide(lam, s_jt, out=np.zeros_like(lam), where=s_jt > 0)
-    c = lam / lam.sum(axis=1, keepdims=True)
-    eye = np.eye(lay.n_periods)[None]
-    m_ij = eye - c[:, :, None]  # (I - c 1'): column t of row s is delta_st - c_s
-    return eye - m_ij @ (eye - th_i[:, :, None] * eye) @ (eye - th_j[:, :, None] * eye) \
-        @ m_ij
 
 
 def _fe_leverage_twoway(r: FitRecord, lay: _Layout) -> np.ndarray:
@@ -468,19 +424,18 @@ def _apply(m: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.einsum("pts,ps->pt", m, e)
 
 
-def _inflated_residuals_approx(a: _Arrays, q_fe: np.ndarray) -> np.ndarray:
-    r"""``e~_p`` solving ``(I - Q_p) e~_p = e_p`` with ``Q_p = Lambda_p x~_p W^{-1}
-    x~_p' + Q_p^FE`` the pair's block of the hat matrix (the fixed-effect part from
-    :func:`_fe_projection_approx`). ``I - Q_p`` is singular (``1' Q_p = 1'`` and
-    ``Q_p lambda_p = lambda_p``, as for the exact hat matrix); every solution gives the
-    same ``x~_p' e~_p`` because ``x~_p' lambda_p = 0``. The solution with ``1' e~_p = 0``
-    is taken (``c 1'`` added, ``c = lambda_p / sum_t lambda_pt``), the same system the
-    exact variance solves."""
-    w_inv = np.linalg.inv(a.hess)
-    qx = a.lam[:, :, None] * np.einsum("ptk,kl,psl->pts", a.x, w_inv, a.x)
-    c = a.lam / a.lam.sum(axis=1, keepdims=True)
-    mat = np.eye(a.h.shape[1])[None] - qx - q_fe + c[:, :, None]
-    return np.linalg.solve(mat, a.e[:, :, None])[:, :, 0]
+def _inflated_residuals(r: FitRecord, a: _Arrays, lay: _Layout, method: str) -> np.ndarray:
+    """``e~_p = (I - Q_p)^{-1} e_p`` for every pair of the three-way model, ``Q_p`` the
+    pair's block of the hat matrix of the slopes and all three fixed effects in the
+    metric ``lambda`` (the module docstring's ``H_p (x~_p W^{-1} x~_p' + d_p V_FE
+    d_p')``), exact (the dense ``V_FE``) or with the authors' approximation of its
+    fixed-effect part (one sweep of alternating projections inside each pair):
+    :func:`gravity.inference.cluster_leverage.inflated_scores` with the PPML scores
+    ``y - lambda`` and weights ``lambda``, the pairs as clusters."""
+    mu = r.fitted
+    vt = inflated_scores(r.y - mu, mu, a.xt, np.linalg.inv(a.hess), list(r.fe_codes), 2,
+                         method=method)
+    return _balanced(lay, vt)
 
 
 def ppml_bias_correct(res: RegressionResults, variance: str = "auto",
@@ -538,10 +493,8 @@ def ppml_bias_correct(res: RegressionResults, variance: str = "auto",
     if not three:
         method = "exact"
         le = _apply(_leverage_inflation(a, _fe_leverage_twoway(r, lay)), a.e)
-    elif method == "exact":
-        le = _apply(_leverage_inflation(a, _fe_leverage_exact(a, lay)), a.e)
     else:
-        le = _inflated_residuals_approx(a, _fe_projection_approx(a, lay))
+        le = _inflated_residuals(r, a, lay, method)
     spec = plain._spec
     raw = _sandwich(a, a.e)
     unscaled = _sandwich(a, le)

@@ -153,8 +153,8 @@ def _cluster_hat(wp: np.ndarray, valid: np.ndarray) -> np.ndarray:
 def _fe_hat_approx(w: np.ndarray, others: list[np.ndarray], pad: Any,
                    valid: np.ndarray) -> np.ndarray:
     r"""Each cluster's block of the fixed-effect hat matrix, approximated as Weidner and
-    Zylkin (2021) do for PPML (``ppml_fe_bias``, option ``approx``;
-    :func:`gravity.estimation.ppml_bias._fe_projection_approx`): the projection on all
+    Zylkin (2021) do for PPML (``ppml_fe_bias``, option ``approx``; used by
+    :mod:`gravity.estimation.ppml_bias` too): the projection on all
     fixed effects is replaced by one sweep of alternating projections, ``I - (I - Q_c)
     prod_o (I - Q_o) (I - Q_c)``, each ``Q_g`` the hat block of one fixed effect
     restricted to the cluster's rows, ``(Q_g)_{ts} = 1{g_t = g_s} w_t / sum_{g} w``.
