@@ -437,6 +437,7 @@ def summarise_jsonl(paths: list[str]) -> str:
     t = t.drop_duplicates(["seed", "hypothesis", "design"])
     tab = summarise({"recovery": t.loc[t["design"] == "coverage"],
                      "size": t.loc[t["design"] == "null"]})
+    tab.loc[tab["true_value"].isna(), "coverage"] = np.nan  # no target (the LPM rows)
     rej = t.loc[t["design"] == "null"].groupby("hypothesis")["reject0"].sum()
     lines = ["| hypothesis | reps | mean estimate | sd | mean SE | true value | coverage 95% "
              "| reps (null) | mean est. (null) | sd (null) | mean SE (null) | SE/sd (null) "
