@@ -356,10 +356,11 @@ def replicate_defaults(seed: int, params, countries: int, years: range) -> list[
                          coef_true))
         tab = _entry_rows("default", spec, fit, [term])
         rows.append(_row(f"{hyp} (default: cloglog APE)", tab, "", term, ape_true))
-        first = average_partial_effects(fit).loc[[term]].reset_index()
-        first["specification"] = ""
-        rows.append(_row(f"{hyp} (cloglog APE, first-order SE)", first, "", term,
-                         ape_true))
+        for label, lev in (("first-order SE", None), ("leverage one-sided", "one-sided"),
+                           ("leverage two-sided", "two-sided")):
+            alt = average_partial_effects(fit, leverage=lev).loc[[term]].reset_index()
+            alt["specification"] = ""
+            rows.append(_row(f"{hyp} (cloglog APE, {label})", alt, "", term, ape_true))
     for r in rows:
         r["seed"] = seed
     return rows
