@@ -30,6 +30,15 @@ then invertible and ``1' (I - Q_c)^{-1} v_c = 1' v_c = 0`` (the first-order cond
 of the cluster's effect): the inflated scores still sum to zero in each cluster.
 Checked against the dense hat matrix of all dummies in
 ``tests/test_bias_cluster_leverage.py``.
+
+``V_FE`` is dense (``F x F`` for ``F`` levels of the other fixed effects: time
+``O(F^3)``). Above ``APPROX_ABOVE`` levels the authors' approximation replaces the
+fixed-effect part of ``Q_c`` by one sweep of alternating projections that stays inside
+the cluster (:func:`_fe_hat_approx`; ``ppml_fe_bias``, option ``approx``), and the
+singular system ``(I - Q_c) v~_c = v_c`` is solved with ``c 1'`` added (``c = w_c / sum
+w_c``), which selects the solution with ``1' v~_c = 0``. Measured against the exact form:
+0.2-0.5% apart at 40-60 countries, 2-2.5% at 20 (``benchmarks/margins_ape_leverage.py``;
+for PPML, ``benchmarks/results/ppml_bias_variance.md``).
 """
 
 from __future__ import annotations
