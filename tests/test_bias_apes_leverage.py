@@ -18,7 +18,12 @@ import pandas as pd
 import pytest
 
 from gravity.errors import EstimationError
-from gravity.estimation import average_partial_effects, bias_correct, feglm_binary
+from gravity.estimation import (
+    average_partial_effects,
+    bias_correct,
+    feglm_binary,
+    leverage_applies,
+)
 from gravity.inference.cluster_leverage import inflated_scores
 
 N, T = 30, 8
@@ -152,22 +157,20 @@ def test_many_effects_approximation_is_close_to_the_exact_variance() -> None:
                            rtol=1e-6, atol=0)
 
 
-def test_auto_leverage_and_its_errors() -> None:
+def test_when_the_leverage_correction_applies_and_its_errors() -> None:
     df = _three_way(10, 6, 5)
     fml = "y ~ x + d | it + jt + pair"
     r = feglm_binary(fml, df, family="cloglog", vcov={"CRV1": "pair"})
     rc = bias_correct(r, "network")
-    auto = average_partial_effects(rc, leverage="auto")
+    assert leverage_applies(r) and leverage_applies(rc)
     one = average_partial_effects(rc, leverage="one-sided")
-    np.testing.assert_array_equal(auto["std_error"], one["std_error"])
-    assert auto.attrs["leverage"] == "one-sided (exact)"
-    # clustered by a variable that is not one of the fixed effects: auto keeps the
-    # first-order variance, an explicit request is a typed error naming the clustering
+    assert one.attrs["leverage"] == "one-sided (exact)"
+    # clustered by a variable that is not one of the fixed effects, or not clustered:
+    # not defined, and an explicit request is a typed error naming the clustering
     r_exp = feglm_binary(fml, df, family="cloglog", vcov={"CRV1": "exporter"})
-    plain = average_partial_effects(r_exp, leverage="auto")
-    assert "leverage" not in plain.attrs
-    np.testing.assert_array_equal(plain["std_error"],
-                                  average_partial_effects(r_exp)["std_error"])
+    assert not leverage_applies(r_exp)
+    assert not leverage_applies(feglm_binary(fml, df, family="cloglog", vcov="hetero"))
+    assert "leverage" not in average_partial_effects(r_exp).attrs
     with pytest.raises(EstimationError, match="exporter"):
         average_partial_effects(r_exp, leverage="one-sided")
     with pytest.raises(EstimationError, match="clustered by one variable"):

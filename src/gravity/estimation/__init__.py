@@ -7,7 +7,7 @@ binary models (:func:`bias_correct`) and their average partial effects; typed re
 (:class:`LinearResults`, :class:`PoissonResults`, :class:`BinaryResults`).
 """
 
-from .apes import average_partial_effects
+from .apes import average_partial_effects, leverage_applies
 from .bias import bias_correct, bias_term
 from .families import CLogLog, Family, Gaussian, Logit, Poisson, Probit, get_family
 from .feglm import cloglog, feglm, feglm_binary, logit, ppml, probit
@@ -19,7 +19,7 @@ from .results import BinaryResults, LinearResults, PoissonResults, RegressionRes
 from .summary import Summary
 
 __all__ = ["feglm", "ppml", "ols", "logit", "probit", "cloglog", "lpm", "feglm_binary",
-           "bias_correct", "bias_term", "ppml_bias_correct", "BiasCorrectedPoissonResults", "average_partial_effects", "Family", "Poisson",
+           "bias_correct", "bias_term", "ppml_bias_correct", "BiasCorrectedPoissonResults", "average_partial_effects", "leverage_applies", "Family", "Poisson",
            "Gaussian", "Logit", "Probit", "CLogLog", "get_family", "FitRecord",
            "FitSettings", "RegressionResults", "LinearResults", "PoissonResults",
            "BinaryResults", "Summary", "estimate_many", "MultipleResults", "FailedFit"]

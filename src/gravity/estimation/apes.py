@@ -124,8 +124,7 @@ def average_partial_effects(res: RegressionResults,
     (:mod:`gravity.inference.cluster_leverage`; exact up to
     ``cluster_leverage.APPROX_ABOVE`` levels of the other fixed effects, the authors'
     approximation above); needs a fit clustered by one of its fixed effects.
-    ``"auto"``: one-sided when the fit is clustered by one of its fixed effects, the
-    first-order variance otherwise (the hypothesis helpers' choice).
+    :func:`leverage_applies` says whether a fit allows it.
     ``leverage_method``: ``"exact"``, ``"approx"`` or ``"auto"`` (as ``variance=`` of
     :func:`gravity.estimation.ppml_bias_correct`).
 
@@ -139,8 +138,8 @@ def average_partial_effects(res: RegressionResults,
                               f"cloglog fits, not {res.model.upper()}")
     if method not in ("analytical", "delta"):
         raise ValueError("method must be 'analytical' or 'delta'")
-    if leverage not in (None, "auto", "one-sided", "two-sided"):
-        raise ValueError("leverage must be None, 'auto', 'one-sided' or 'two-sided'")
+    if leverage not in (None, "one-sided", "two-sided"):
+        raise ValueError("leverage must be None, 'one-sided' or 'two-sided'")
     if leverage_method not in ("auto", "exact", "approx"):
         raise ValueError("leverage_method must be 'auto', 'exact' or 'approx'")
     r = res.record
@@ -214,9 +213,6 @@ def _analytical(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.
     r = res.record
     spec = res._spec
     clustered = vcov is None and spec.kind == "CRV1" and len(spec.clusters) == 1
-    if leverage == "auto":
-        leverage = "one-sided" if clustered and _fixed_effect_of(
-            r.fe_codes, _cluster_codes(r, spec.clusters[0])) is not None else None
     if leverage is not None and not clustered:
         raise EstimationError(
             "the leverage-corrected APE variance needs a fit clustered by one variable "
@@ -266,6 +262,18 @@ def _leverage_variance(res: BinaryResults, infl: np.ndarray, v: np.ndarray,
     vt = inflated_scores(v, w, r.xt, bread, list(r.fe_codes), q, method=how)
     extra["leverage"] = f"{'two' if two_sided else 'one'}-sided ({how})"
     return cluster_meat(infl, v, vt, codes, two_sided)
+
+
+def leverage_applies(res: RegressionResults) -> bool:
+    """Whether ``average_partial_effects(res, leverage=...)`` is defined: a binary fit
+    with fixed effects, clustered by one variable whose levels are those of one of its
+    fixed effects (the pairs of a three-way panel)."""
+    if not isinstance(res, BinaryResults):
+        return False
+    r, spec = res.record, res._spec
+    if spec.kind != "CRV1" or len(spec.clusters) != 1 or not r.fe_codes:
+        return False
+    return _fixed_effect_of(r.fe_codes, _cluster_codes(r, spec.clusters[0])) is not None
 
 
 def _cluster_codes(r: Any, name: tuple[str, ...]) -> np.ndarray:

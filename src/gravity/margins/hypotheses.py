@@ -15,7 +15,7 @@ three-way effects, ``classic`` with two), reported as its bias-corrected average
 partial effects on ``P(X > 0)`` with analytical standard errors clustered as the fit
 (:func:`gravity.estimation.average_partial_effects`; Fernandez-Val and Weidner 2016),
 each pair's scores inflated by its leverage when the clusters are the pairs
-(``leverage="auto"``: the one-sided correction of Weidner and Zylkin 2021; the table's
+(``ENTRY_APE_LEVERAGE``: the one-sided correction of Weidner and Zylkin 2021; the table's
 ``clustering`` column says so). In the package's simulated worlds with 40 countries
 these tests reject a true null 4.0% (BRI entry) and 6.5% (pecking order) of the time
 over 200 worlds (the first-order SE: 6.5% and 9.0%); with 20 countries they are
@@ -60,7 +60,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError, GravityWarning, MissingColumnError
-from ..estimation import BinaryResults, average_partial_effects, feglm_binary, lpm, ols, ppml
+from ..estimation import (
+    BinaryResults,
+    average_partial_effects,
+    feglm_binary,
+    leverage_applies,
+    lpm,
+    ols,
+    ppml,
+)
 from ..inference.distributions import chi2_sf, normal
 from .measures import diversification
 
@@ -201,6 +209,11 @@ LPM_WARNING = (
     "the default, a bias-corrected cloglog reported as average partial effects, does not")
 
 
+#: the leverage correction of the default entry rows' pair-clustered APE variance
+#: (``average_partial_effects(leverage=)``; benchmarks/results/margins_montecarlo.md)
+ENTRY_APE_LEVERAGE = "one-sided"
+
+
 @dataclass(frozen=True)
 class EntrySpec:
     """How the entry equation is fitted and reported (resolved from the arguments)."""
@@ -253,10 +266,11 @@ def _entry_rows(label: str, spec: EntrySpec, res, terms: list[str]) -> pd.DataFr
     """Rows of the entry model: its coefficients, or its (bias-corrected) average
     partial effects with analytical standard errors clustered as the fit, the scores
     inflated by the leverage of each cluster when the clusters are one of the fixed
-    effects (pairs; ``average_partial_effects(..., leverage="auto")``)."""
+    effects (pairs; ``ENTRY_APE_LEVERAGE``)."""
     if spec.report != "ape" or not isinstance(res, BinaryResults):
         return _rows(label, res, terms)
-    ape = average_partial_effects(res, leverage="auto")
+    ape = average_partial_effects(
+        res, leverage=ENTRY_APE_LEVERAGE if leverage_applies(res) else None)
     out = _rows(label, res, terms, table=ape)
     if "leverage" in ape.attrs:
         out["clustering"] = f"{res.vcov_type}, leverage-corrected ({ape.attrs['leverage']})"
@@ -282,7 +296,7 @@ def bri_hypothesis(
     the three-way effects, ``classic`` with year and pair effects), reported as the
     bias-corrected average partial effect on ``P(X > 0)`` with analytical standard
     errors clustered by pair and corrected for each pair's leverage
-    (:func:`gravity.estimation.average_partial_effects` with ``leverage="auto"``): in
+    (:func:`gravity.estimation.average_partial_effects` with ``leverage="one-sided"``): in
     the simulated worlds with 40 countries its test rejects a true null 4.0% of the time
     (200 worlds), with 20 countries 0.5% (conservative; ``margins_montecarlo.md``).
     ``entry_model="lpm"`` is still available (with a warning: functional-form bias);
