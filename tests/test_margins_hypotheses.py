@@ -9,6 +9,7 @@ import gravity
 from gravity.errors import GravityWarning, MissingColumnError
 from gravity.estimation import average_partial_effects
 from gravity.margins import bri_event_study, bri_hypothesis, decompose_margins, finance_hypothesis
+from gravity.margins.hypotheses import ENTRY_APE_LEVERAGE
 
 matplotlib.use("Agg")
 
@@ -72,7 +73,7 @@ def test_event_study_pretrend_by_hand():
     # the default: bias-corrected cloglog, the test on its average partial effects with
     # the leverage-corrected pair-clustered variance
     ed = bri_event_study(p, window=(-3, 3))
-    ape = average_partial_effects(ed.fits["event"], leverage="one-sided")
+    ape = average_partial_effects(ed.fits["event"], leverage=ENTRY_APE_LEVERAGE)
     assert ed.fits["event"].bias_corrected and ed.fits["event"].model == "cloglog"
     b, V = ape.loc[pre, "estimate"].to_numpy(), ape.attrs["vcov"].loc[pre, pre].to_numpy()
     assert ed.stats["pretrend_chi2"] == pytest.approx(b @ np.linalg.inv(V) @ b, rel=1e-10)
