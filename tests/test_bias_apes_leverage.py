@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_bias_apes_variance import _panel, dense_parts
+from test_bias_cluster_leverage import irls_arrays, three_way_panel
 
 from gravity.errors import EstimationError
 from gravity.estimation import (
@@ -26,48 +28,11 @@ from gravity.estimation import (
 )
 from gravity.inference.cluster_leverage import inflated_scores
 
-N, T = 30, 8
-
-
-def _two_way(seed: int, family: str) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    i, t = np.repeat(np.arange(N), T), np.tile(np.arange(T), N)
-    a, g = rng.normal(0.0, 0.7, N), rng.normal(0.0, 0.4, T)
-    x = 0.5 * a[i] + rng.normal(size=N * T)
-    d = (rng.uniform(size=N * T) < 0.4).astype(float)
-    eta = 0.6 * x + 0.4 * d + a[i] + g[t] - (0.5 if family == "cloglog" else 0.0)
-    p = 1.0 / (1.0 + np.exp(-eta)) if family == "logit" else -np.expm1(-np.exp(eta))
-    y = (rng.uniform(size=N * T) < p).astype(float)
-    return pd.DataFrame({"i": i, "t": t, "x": x, "d": d, "y": y})
-
 
 def _dense_leverage_vcov(res, df: pd.DataFrame, two_sided: bool) -> np.ndarray:
-    r = res.record
-    fam = r.family
-    sub = df.loc[res.in_sample].reset_index(drop=True)
-    X = sub[["x", "d"]].to_numpy(float)
-    ui = pd.factorize(sub["i"])[0]
-    ut = pd.factorize(sub["t"])[0]
-    D = np.column_stack([np.eye(ui.max() + 1)[ui], np.eye(ut.max() + 1)[ut][:, 1:]])
-    Z = np.column_stack([X, D])
-    eta = np.asarray(r.eta)
-    theta = np.linalg.lstsq(Z, eta, rcond=None)[0]
-    h = fam.score_factor(eta)
-    w = fam.mu_eta(eta) * h
-    v = h * (sub["y"].to_numpy() - fam.inverse_link(eta))
-
-    def apes(th: np.ndarray) -> np.ndarray:
-        e = Z @ th
-        e0 = e - X[:, 1] * th[1]
-        return np.array([th[0] * fam.mu_eta(e).mean(),
-                         (fam.inverse_link(e0 + th[1]) - fam.inverse_link(e0)).mean()])
-
-    step = 1e-6
-    grad = np.column_stack([(apes(theta + step * e) - apes(theta - step * e)) / (2 * step)
-                            for e in np.eye(theta.size)])
-    a_inv = np.linalg.pinv((Z * w[:, None]).T @ Z)
-    a = Z @ a_inv @ grad.T  # (n, 2) influence rows without the score
-    hat = (w[:, None] * Z) @ a_inv @ Z.T
+    d = dense_parts(res, df)
+    a, v, ui = d["a"], d["v"], d["i"]
+    hat = (d["w"][:, None] * d["Z"]) @ d["a_inv"] @ d["Z"].T
     g = int(ui.max()) + 1
     u, ut_ = np.zeros((g, 2)), np.zeros((g, 2))
     for c in range(g):  # clusters
@@ -83,7 +48,7 @@ def _dense_leverage_vcov(res, df: pd.DataFrame, two_sided: bool) -> np.ndarray:
 @pytest.mark.parametrize("family", ["logit", "cloglog"])
 @pytest.mark.parametrize("kind", ["one-sided", "two-sided"])
 def test_leverage_ape_variance_is_the_dense_computation(family: str, kind: str) -> None:
-    df = _two_way(11, family)
+    df = _panel(11, family)
     r = feglm_binary("y ~ x + d | i + t", df, family=family, vcov={"CRV1": "i"})
     rc = bias_correct(r)
     for res, corrected in ((r, False), (rc, True)):
@@ -100,42 +65,25 @@ def test_leverage_ape_variance_is_the_dense_computation(family: str, kind: str) 
         assert ape.attrs["leverage"] == f"{kind} (exact)"
 
 
-def _three_way(n: int, t: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    i, j, s = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), np.arange(t),
-                                              indexing="ij"))
-    keep = i != j
-    i, j, s = i[keep], j[keep], s[keep]
-    x = rng.normal(size=i.size) + 0.2 * i
-    d = (rng.uniform(size=i.size) < 0.3).astype(float)
-    eta = (0.4 * x + 0.3 * d + rng.normal(0, 0.4, n)[i] + rng.normal(0, 0.4, n)[j]
-           + rng.normal(0, 0.5, n * n)[i * n + j] - 0.6 + rng.normal(0, 0.2, t)[s])
-    y = (rng.uniform(size=i.size) < -np.expm1(-np.exp(eta))).astype(float)
-    return pd.DataFrame({"y": y, "x": x, "d": d, "it": i * t + s, "jt": j * t + s,
-                         "pair": i * n + j, "exporter": i})
-
-
 def test_many_effects_approximation_is_close_to_the_exact_variance() -> None:
     """The authors' approximation (one sweep of alternating projections inside each
     pair) against the exact dense leverage: measured 0.2-0.5% apart at 40-60 countries
     and 2-2.5% at 20 in the simulated worlds; here 18 countries, 8 periods."""
-    df = _three_way(18, 8, 3)
+    df = three_way_panel(3, 0.0, n=18, periods=8)
     r = feglm_binary("y ~ x + d | it + jt + pair", df, family="cloglog",
                      vcov={"CRV1": "pair"})
     rc = bias_correct(r, "network")
     rec = rc.record
-    fam = rec.family
-    h = fam.score_factor(rec.eta)
-    w = np.maximum(fam.mu_eta(rec.eta), 1e-300) * h
-    v = h * (rec.y - fam.inverse_link(rec.eta))
-    bread = np.linalg.inv((rec.xt * w) @ rec.xt.T)
+    v, w, bread = irls_arrays(rc)
     codes = list(rec.fe_codes)
     exact = inflated_scores(v, w, rec.xt, bread, codes, 2, method="exact")
     approx = inflated_scores(v, w, rec.xt, bread, codes, 2, method="approx")
     pair = codes[2]
-    # both keep the first-order condition of each pair's effect: scores sum to zero
+    # both keep the first-order condition of each pair's effect: the scores sum to zero
+    # in each pair, as the fit's own do (to its convergence tolerance)
+    own = np.abs(np.bincount(pair, weights=v)).max()
     for vt in (exact, approx):
-        assert np.abs(np.bincount(pair, weights=vt)).max() < 1e-9
+        assert np.abs(np.bincount(pair, weights=vt)).max() < max(1e-7, 100 * own)
     a = rec.xt.T @ bread
     se = {}
     for name, vt in (("exact", exact), ("approx", approx), ("plain", v)):
@@ -158,7 +106,7 @@ def test_many_effects_approximation_is_close_to_the_exact_variance() -> None:
 
 
 def test_when_the_leverage_correction_applies_and_its_errors() -> None:
-    df = _three_way(10, 6, 5)
+    df = three_way_panel(5, 0.1, n=10, periods=6)
     fml = "y ~ x + d | it + jt + pair"
     r = feglm_binary(fml, df, family="cloglog", vcov={"CRV1": "pair"})
     rc = bias_correct(r, "network")

@@ -36,7 +36,10 @@ def _panel(seed: int, family: str) -> pd.DataFrame:
     return pd.DataFrame({"i": i, "t": t, "x": x, "d": d, "y": y})
 
 
-def _dense_vcov(res, df: pd.DataFrame) -> np.ndarray:
+def dense_parts(res, df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The dense oracle's pieces: ``Z = [X, D]``, the IRLS weights ``w``, the scores
+    ``v``, ``A^{-1}`` (``A = Z'WZ``), the influence rows without the score ``a_i = Z_i
+    A^{-1} grad delta`` (n, 2) and the cluster codes ``i``."""
     r = res.record
     fam = r.family
     keep = res.in_sample
@@ -64,9 +67,14 @@ def _dense_vcov(res, df: pd.DataFrame) -> np.ndarray:
     grad = np.column_stack([(apes(theta + step * e) - apes(theta - step * e)) / (2 * step)
                             for e in np.eye(theta.size)])  # (2, dim theta)
     a_inv = np.linalg.pinv((Z * w[:, None]).T @ Z)
-    infl = (Z * v[:, None]) @ a_inv @ grad.T  # (n, 2)
-    sums = np.zeros((ui.max() + 1, 2))
-    np.add.at(sums, ui, infl)
+    return {"Z": Z, "w": w, "v": v, "a_inv": a_inv, "a": Z @ a_inv @ grad.T, "i": ui}
+
+
+def _dense_vcov(res, df: pd.DataFrame) -> np.ndarray:
+    d = dense_parts(res, df)
+    infl = d["a"] * d["v"][:, None]  # (n, 2)
+    sums = np.zeros((d["i"].max() + 1, 2))
+    np.add.at(sums, d["i"], infl)
     g = sums.shape[0]
     return sums.T @ sums * g / (g - 1.0)
 

@@ -20,32 +20,41 @@ from gravity.inference.cluster_leverage import cluster_meat, inflated_scores
 N, T = 7, 10
 
 
-def _panel(seed: int, drop: float) -> pd.DataFrame:
+def three_way_panel(seed: int, drop: float, n: int = N, periods: int = T) -> pd.DataFrame:
+    """A cloglog entry panel of ``n`` countries and ``periods`` periods with
+    exporter-time (``it``), importer-time (``jt``) and pair codes, a share ``drop`` of
+    rows removed at random."""
     rng = np.random.default_rng(seed)
-    i, j, t = (a.ravel() for a in np.meshgrid(np.arange(N), np.arange(N), np.arange(T),
-                                              indexing="ij"))
+    i, j, t = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n),
+                                              np.arange(periods), indexing="ij"))
     keep = i != j
     i, j, t = i[keep], j[keep], t[keep]
     x = rng.normal(size=i.size) + 0.3 * i
     d = (rng.uniform(size=i.size) < 0.3).astype(float)
-    eta = 0.4 * x + 0.3 * d + rng.normal(0, 0.3, N)[i] - 0.9 + rng.normal(0, 0.2, T)[t]
+    eta = 0.4 * x + 0.3 * d + rng.normal(0, 0.3, n)[i] - 0.9 + rng.normal(0, 0.2, periods)[t]
     y = (rng.uniform(size=i.size) < -np.expm1(-np.exp(eta))).astype(float)
-    df = pd.DataFrame({"y": y, "x": x, "d": d, "it": i * T + t, "jt": j * T + t,
-                       "pair": i * N + j})
+    df = pd.DataFrame({"y": y, "x": x, "d": d, "it": i * periods + t, "jt": j * periods + t,
+                       "pair": i * n + j, "exporter": i})
     return df.loc[rng.uniform(size=len(df)) >= drop].reset_index(drop=True)
 
 
-@pytest.mark.parametrize(("seed", "drop"), [(1, 0.0), (2, 0.15)])
-def test_inflated_scores_solve_the_dense_pair_blocks(seed: int, drop: float) -> None:
-    df = _panel(seed, drop)
-    res = feglm_binary("y ~ x + d | it + jt + pair", df, family="cloglog",
-                       vcov={"CRV1": "pair"})
+def irls_arrays(res) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A binary fit's scores in eta ``v``, IRLS weights ``w`` and ``(X~'WX~)^{-1}``."""
     r = res.record
     fam = r.family
     h = fam.score_factor(r.eta)
     w = np.maximum(fam.mu_eta(r.eta), 1e-300) * h
     v = h * (r.y - fam.inverse_link(r.eta))
-    bread = np.linalg.inv((r.xt * w) @ r.xt.T)
+    return v, w, np.linalg.inv((r.xt * w) @ r.xt.T)
+
+
+@pytest.mark.parametrize(("seed", "drop"), [(1, 0.0), (2, 0.15)])
+def test_inflated_scores_solve_the_dense_pair_blocks(seed: int, drop: float) -> None:
+    df = three_way_panel(seed, drop)
+    res = feglm_binary("y ~ x + d | it + jt + pair", df, family="cloglog",
+                       vcov={"CRV1": "pair"})
+    r = res.record
+    v, w, bread = irls_arrays(res)
     vt = inflated_scores(v, w, r.xt, bread, list(r.fe_codes), 2)
 
     dummies = [np.eye(int(c.max()) + 1)[c] for c in r.fe_codes]
