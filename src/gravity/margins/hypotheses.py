@@ -20,7 +20,7 @@ analogue of the jackknife CV3; the table's ``clustering`` column says so). In th
 package's simulated worlds with 40 countries and 13 years these tests reject a true null
 4.3% (BRI entry) and 5.3% (pecking order) of the time over 322 worlds (the first-order SE:
 8.3% and 9.3%; the one-sided Weidner-Zylkin form: 5.5% and 6.9% over 722), and cover the
-true APE in 96-99% of coverage worlds; with 30 and 20 countries they are conservative
+true APE in 98-99% of coverage worlds; with 30 and 20 countries they are conservative
 (0-3%), where the linear probability model rejects a true null 10-13% (BRI entry) and
 21-25% (pecking order) of the time (``benchmarks/results/margins_montecarlo.md``).
 ``entry_model="lpm"`` remains
