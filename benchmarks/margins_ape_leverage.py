@@ -17,14 +17,12 @@ import argparse
 import time
 import warnings
 
-import numpy as np
-
 HYPS = (("BRI entry", "bri_ij + ln_tariff + fd_x_dist_c", "bri_ij"),
         ("pecking order", "fd_x_dist + fd_x_size + ln_tariff", "fd_x_dist"))
 
 
 def design_rows(countries: int, first_year: int, seed: int) -> list[str]:
-    from margins_montecarlo import _world
+    from margins_montecarlo import _world, entry_data
 
     from gravity.estimation import average_partial_effects, bias_correct, feglm_binary
     from gravity.simulate import SimParams
@@ -32,11 +30,7 @@ def design_rows(countries: int, first_year: int, seed: int) -> list[str]:
     warnings.simplefilter("ignore")
     p0 = SimParams(bri_flow=0.0, bri_entry=0.0, fd_entry=0.0, fd_dist_entry=0.0)
     panel, _ = _world(seed, p0, countries, range(first_year, 2021))
-    d = panel.loc[panel["trade"].notna()].copy()
-    d["entry"] = (d["trade"] > 0).astype(float)
-    d["fd_x_dist"] = np.log(d["fd_o"]) * (d["ln_dist"] - d["ln_dist"].mean())
-    ls = np.log(d["gdp_d"])
-    d["fd_x_size"] = np.log(d["fd_o"]) * (ls - ls.mean())
+    d = entry_data(panel)
     out = []
     for hyp, rhs, term in HYPS:
         r = feglm_binary(f"entry ~ {rhs} | exp_year + imp_year + pair", d, family="cloglog",

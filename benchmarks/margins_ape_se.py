@@ -43,7 +43,7 @@ HYPS = (("BRI entry", "bri_ij + ln_tariff + fd_x_dist_c", "bri_ij"),
 
 def world_rows(seed: int, countries: int, years: range, deriv: bool,
                lev: bool = False, coverage: bool = False) -> list[dict]:
-    from margins_montecarlo import _world, true_entry_effects
+    from margins_montecarlo import _world, entry_data, true_entry_effects
 
     from gravity.estimation import average_partial_effects, bias_correct, feglm_binary
     from gravity.estimation.bias import REFIT_FIXEF_TOL, _model_data
@@ -54,12 +54,8 @@ def world_rows(seed: int, countries: int, years: range, deriv: bool,
     p0 = SimParams() if coverage else SimParams(bri_flow=0.0, bri_entry=0.0, fd_entry=0.0,
                                                 fd_dist_entry=0.0)
     panel, truth = _world(seed, p0, countries, years)
-    d = panel.loc[panel["trade"].notna()].copy()
+    d = entry_data(panel)
     lam = np.exp(truth.latent["ln_lambda"].to_numpy())[panel["trade"].notna().to_numpy()]
-    d["entry"] = (d["trade"] > 0).astype(float)
-    d["fd_x_dist"] = np.log(d["fd_o"]) * (d["ln_dist"] - d["ln_dist"].mean())
-    ls = np.log(d["gdp_d"])
-    d["fd_x_size"] = np.log(d["fd_o"]) * (ls - ls.mean())
     nossc = ssc(adj=False)
     out = []
     for hyp, rhs, term in HYPS:

@@ -114,6 +114,23 @@ def _world(seed: int, params, countries: int, years: range):
     return add_structural_covariates(panel, truth), truth
 
 
+def add_pecking_terms(d: pd.DataFrame) -> pd.DataFrame:
+    """``fd_x_dist = ln fd_o x (ln dist - mean)`` and ``fd_x_size = ln fd_o x (ln gdp_d -
+    mean)``, the pecking-order interactions, added to ``d`` (returned)."""
+    d["fd_x_dist"] = np.log(d["fd_o"]) * (d["ln_dist"] - d["ln_dist"].mean())
+    ls = np.log(d["gdp_d"])
+    d["fd_x_size"] = np.log(d["fd_o"]) * (ls - ls.mean())
+    return d
+
+
+def entry_data(panel: pd.DataFrame) -> pd.DataFrame:
+    """The rows with an observed flow, ``entry = 1{trade > 0}`` and the pecking-order
+    interactions: the entry models' data in the benchmarks."""
+    d = panel.loc[panel["trade"].notna()].copy()
+    d["entry"] = (d["trade"] > 0).astype(float)
+    return add_pecking_terms(d)
+
+
 def _row(hyp: str, tab: pd.DataFrame, spec_contains: str, term: str, target: float,
          **extra) -> dict:
     r = tab.loc[tab["specification"].str.contains(spec_contains, regex=False)
@@ -174,10 +191,7 @@ def replicate(seed: int, params, countries: int, years: range, vcov_pair: str,
     g = g.groupby(["exporter", "year"])[["dn", "n"]].sum()
     rows.append(_row("finance: n destinations (Poisson)", f, "Poisson", "ln_fd", pseudo_count,
                      structural=float((g["dn"] / g["n"]).mean())))
-    d = panel.copy()
-    d["fd_x_dist"] = np.log(d["fd_o"]) * (d["ln_dist"] - d["ln_dist"].mean())
-    ls = np.log(d["gdp_d"])
-    d["fd_x_size"] = np.log(d["fd_o"]) * (ls - ls.mean())
+    d = add_pecking_terms(panel.copy())
     pseudo_pk = ols(f"p_entry_true ~ fd_x_dist + fd_x_size + ln_tariff | {fe3}",
                     d).params["fd_x_dist"]
     rows.append(_row("pecking order fd x dist (LPM)", f, "pecking", "fd_x_dist", pseudo_pk,
@@ -335,12 +349,8 @@ def replicate_defaults(seed: int, params, countries: int, years: range) -> list[
     p = truth.params
     vp = {"CRV1": "pair"}
     fe3 = "exp_year + imp_year + pair"
-    d = panel.loc[panel["trade"].notna()].copy()
-    d["entry"] = (d["trade"] > 0).astype(float)
+    d = entry_data(panel)
     lam = np.exp(truth.latent["ln_lambda"].to_numpy())[panel["trade"].notna().to_numpy()]
-    d["fd_x_dist"] = np.log(d["fd_o"]) * (d["ln_dist"] - d["ln_dist"].mean())
-    ls = np.log(d["gdp_d"])
-    d["fd_x_size"] = np.log(d["fd_o"]) * (ls - ls.mean())
     rows = []
     for hyp, rhs, term in (
             ("BRI entry", "bri_ij + " + " + ".join(PAIR_CONTROLS), "bri_ij"),

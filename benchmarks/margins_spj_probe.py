@@ -32,7 +32,7 @@ FORMULA = "entry ~ fd_x_dist + fd_x_size + ln_tariff | exp_year + imp_year + pai
 
 
 def world_row(seed: int, countries: int, first_year: int) -> dict:
-    from margins_montecarlo import _world
+    from margins_montecarlo import _world, entry_data
 
     from gravity.estimation import bias_correct, feglm_binary
     from gravity.simulate import SimParams
@@ -41,11 +41,7 @@ def world_row(seed: int, countries: int, first_year: int) -> dict:
     t0 = time.time()
     p = SimParams()
     panel, _ = _world(seed, p, countries, range(first_year, 2021))
-    d = panel.loc[panel["trade"].notna()].copy()
-    d["entry"] = (d["trade"] > 0).astype(float)
-    d["fd_x_dist"] = np.log(d["fd_o"]) * (d["ln_dist"] - d["ln_dist"].mean())
-    ls = np.log(d["gdp_d"])
-    d["fd_x_size"] = np.log(d["fd_o"]) * (ls - ls.mean())
+    d = entry_data(panel)
 
     def fit(sample):  # type: ignore[no-untyped-def]
         return feglm_binary(FORMULA, sample, family="cloglog", vcov={"CRV1": "pair"},

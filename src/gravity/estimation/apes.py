@@ -72,7 +72,7 @@ import pandas as pd
 
 from ..errors import EstimationError, GravityWarning
 from ..hdfe import DemeanConfig, make_demeaner
-from ..inference.cluster_leverage import APPROX_ABOVE, cluster_meat, inflated_scores
+from ..inference.cluster_leverage import cluster_meat, inflated_scores, resolve_method
 from ..inference.delta import delta_method
 from ..inference.distributions import normal
 from .results import BinaryResults, RegressionResults
@@ -259,14 +259,18 @@ def _leverage_variance(res: BinaryResults, infl: np.ndarray, v: np.ndarray,
             f"one of the fixed effects ({', '.join(res.fe_names)}); the fit is clustered "
             f"by {'^'.join(cluster_name)}")
     assert r.xt is not None
-    fam = r.family
-    w = r.prior_weights * np.maximum(fam.mu_eta(r.eta), 1e-300) * fam.score_factor(r.eta)
+    w = _irls_weights(r)
     bread = np.linalg.inv((r.xt * w) @ r.xt.T)
-    others = sum(int(c.max()) + 1 for k, c in enumerate(r.fe_codes) if k != q)
-    how = method if method != "auto" else ("approx" if others > APPROX_ABOVE else "exact")
+    how = resolve_method(list(r.fe_codes), q, method)
     vt = inflated_scores(v, w, r.xt, bread, list(r.fe_codes), q, method=how)
     extra["leverage"] = f"{'two' if two_sided else 'one'}-sided ({how})"
     return cluster_meat(infl, v, vt, codes, two_sided)
+
+
+def _irls_weights(r: Any) -> np.ndarray:
+    """The IRLS weights ``w = f h`` (prior weights included) of a binary fit's record."""
+    fam = r.family
+    return r.prior_weights * np.maximum(fam.mu_eta(r.eta), 1e-300) * fam.score_factor(r.eta)
 
 
 def leverage_applies(res: RegressionResults) -> bool:
@@ -312,7 +316,7 @@ def _ape_parts(res: BinaryResults, names: list[str], X: np.ndarray, is_bin: np.n
     n = r.nobs
     h = fam.score_factor(eta)
     f = fam.mu_eta(eta)
-    w = pw * np.maximum(f, 1e-300) * h
+    w = _irls_weights(r)
     z = pw * fam.mu_eta2(eta) * h
     v = pw * h * (y - fam.inverse_link(eta))
     assert r.xt is not None

@@ -69,6 +69,17 @@ def _padded(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
     return order, slot, g, int(counts.max())
 
 
+def resolve_method(fe_codes: list[np.ndarray], cluster_fe: int, method: str = "auto") -> str:
+    """``"exact"`` or ``"approx"``: ``method`` itself, or for ``"auto"`` exact up to
+    :data:`APPROX_ABOVE` levels of the fixed effects besides the clusters'."""
+    if method not in ("auto", "exact", "approx"):
+        raise ValueError("method must be 'auto', 'exact' or 'approx'")
+    if method != "auto":
+        return method
+    f = sum(int(c.max()) + 1 for q, c in enumerate(fe_codes) if q != cluster_fe)
+    return "approx" if f > APPROX_ABOVE else "exact"
+
+
 def inflated_scores(v: np.ndarray, w: np.ndarray, xt: np.ndarray, bread: np.ndarray,
                     fe_codes: list[np.ndarray], cluster_fe: int,
                     method: str = "auto") -> np.ndarray:
@@ -79,17 +90,13 @@ def inflated_scores(v: np.ndarray, w: np.ndarray, xt: np.ndarray, bread: np.ndar
     ``(X~' W X~)^{-1}``; ``fe_codes``: the fixed effects' codes; ``cluster_fe``: the
     index of the fixed effect whose levels are the clusters. ``method``: ``"exact"``
     (the dense ``V_FE``), ``"approx"`` (one symmetric sweep of alternating projections,
-    :func:`_fe_hat_approx`) or ``"auto"`` (exact up to ``APPROX_ABOVE`` levels of the
-    other fixed effects, as :mod:`gravity.estimation.ppml_bias`).
+    :func:`_fe_hat_approx`) or ``"auto"`` (:func:`resolve_method`).
     """
-    if method not in ("auto", "exact", "approx"):
-        raise ValueError("method must be 'auto', 'exact' or 'approx'")
+    method = resolve_method(fe_codes, cluster_fe, method)
     cl = fe_codes[cluster_fe]
     others = [c for q, c in enumerate(fe_codes) if q != cluster_fe]
     sizes = [int(c.max()) + 1 for c in others]
     f = int(sum(sizes))
-    if method == "auto":
-        method = "approx" if f > APPROX_ABOVE else "exact"
     if method == "exact" and f > MAX_OTHER_LEVELS:
         raise EstimationError(
             f"the exact leverage-corrected cluster variance needs a dense {f} x {f} matrix "
@@ -105,14 +112,15 @@ def inflated_scores(v: np.ndarray, w: np.ndarray, xt: np.ndarray, bread: np.ndar
 
     wp, vp = pad(w), pad(v)
     xp = pad(np.ascontiguousarray(xt.T))  # (G, T, K)
+    x_lev = np.einsum("ctk,kl,csl->cts", xp, bread, xp)  # x~_c (X~'WX~)^{-1} x~_c'
+    eye = np.eye(t)[None]
     if method == "approx":
         valid = pad(np.ones(v.size)) > 0
-        m = np.eye(t)[None] - _fe_hat_approx(w, others, pad, valid) \
-            - wp[:, :, None] * np.einsum("ctk,kl,csl->cts", xp, bread, xp) \
+        m = eye - _fe_hat_approx(w, wp, others, pad, valid) - wp[:, :, None] * x_lev \
             + _cluster_hat(wp, valid)
     else:
-        m = np.eye(t)[None] - _hessian_blocks(wp) @ _exact_leverage(xp, bread, others, sizes,
-                                                                     pad, wp)
+        h = _hessian_blocks(wp)
+        m = eye - h @ (x_lev + _fe_leverage(h, others, sizes, pad))
     vt = np.linalg.solve(m, vp[:, :, None])[:, :, 0]
     out = np.empty_like(v, dtype=np.float64)
     out[order] = vt[cc, slot]
@@ -127,16 +135,14 @@ def _hessian_blocks(wp: np.ndarray) -> np.ndarray:
         wp.sum(axis=1), 1e-300)[:, None, None]
 
 
-def _exact_leverage(xp: np.ndarray, bread: np.ndarray, others: list[np.ndarray],
-                    sizes: list[int], pad: Any, wp: np.ndarray) -> np.ndarray:
-    """``x~_c (X~'WX~)^{-1} x~_c' + d_c V_FE d_c'`` for every cluster (G, T, T), ``V_FE``
-    the Moore-Penrose inverse of the dense information ``sum_c d_c' H_c d_c`` of the
-    other fixed effects."""
-    lev = np.einsum("ctk,kl,csl->cts", xp, bread, xp)
+def _fe_leverage(h: np.ndarray, others: list[np.ndarray], sizes: list[int],
+                 pad: Any) -> np.ndarray:
+    """``d_c V_FE d_c'`` for every cluster (G, T, T), ``V_FE`` the Moore-Penrose inverse
+    of the dense information ``sum_c d_c' H_c d_c`` of the other fixed effects."""
+    out = np.zeros_like(h)
     if not others:
-        return lev
+        return out
     f = int(sum(sizes))
-    h = _hessian_blocks(wp)
     offs = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     idx = [pad((c + o).astype(np.float64)).astype(np.int64)
            for c, o in zip(others, offs, strict=True)]  # (G, T) each
@@ -148,8 +154,8 @@ def _exact_leverage(xp: np.ndarray, bread: np.ndarray, others: list[np.ndarray],
     vfe = np.linalg.pinv(flat.reshape(f, f), rcond=1e-11, hermitian=True)
     for ra in idx:
         for cb in idx:
-            lev += vfe[ra[:, :, None], cb[:, None, :]]
-    return lev
+            out += vfe[ra[:, :, None], cb[:, None, :]]
+    return out
 
 
 def _cluster_hat(wp: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -159,7 +165,7 @@ def _cluster_hat(wp: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return c[:, :, None] * valid[:, None, :]
 
 
-def _fe_hat_approx(w: np.ndarray, others: list[np.ndarray], pad: Any,
+def _fe_hat_approx(w: np.ndarray, wp: np.ndarray, others: list[np.ndarray], pad: Any,
                    valid: np.ndarray) -> np.ndarray:
     r"""Each cluster's block of the fixed-effect hat matrix, approximated as Weidner and
     Zylkin (2021) do for PPML (``ppml_fe_bias``, option ``approx``; used by
@@ -169,8 +175,7 @@ def _fe_hat_approx(w: np.ndarray, others: list[np.ndarray], pad: Any,
     restricted to the cluster's rows, ``(Q_g)_{ts} = 1{g_t = g_s} w_t / sum_{g} w``.
     With exporter-time and importer-time effects and pair clusters every path of the
     product stays inside the pair, so nothing larger than a ``T x T`` block is formed:
-    time and memory ``O(G T^3)``."""
-    wp = pad(w)
+    time and memory ``O(G T^3)``. ``wp``: the weights ``w`` padded by cluster."""
     t = wp.shape[1]
     eye = np.eye(t)[None]
     both = valid[:, :, None] & valid[:, None, :]
